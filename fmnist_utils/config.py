@@ -1,0 +1,141 @@
+"""Quick mode: the one place that turns ``FMNIST_QUICK=1`` into smaller runs.
+
+Every notebook runs in two modes. The full mode is what students run and what the
+committed outputs show. The quick mode, switched on with the environment variable
+``FMNIST_QUICK=1``, is for CI and for a first look on a slow machine: it trains on a
+small, class-balanced subset for a couple of epochs. Both modes run exactly the same
+code; only the sizes below change.
+
+Notebooks use it like this::
+
+    config = fmnist_utils.setup(seed=42)            # returns get_config()
+    train_images, train_labels = config.subset(train_images, train_labels)
+    epochs = config.epochs(15)                      # 15 in full mode, 2 in quick mode
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["QUICK_ENV_VAR", "RunConfig", "get_config", "quick_mode"]
+
+QUICK_ENV_VAR = "FMNIST_QUICK"
+
+#: Sizes used in quick mode (the only numbers that differ between the modes).
+QUICK_TRAIN_SIZE = 3_000
+QUICK_TEST_SIZE = 1_000
+QUICK_MAX_EPOCHS = 2
+QUICK_MAX_TRIALS = 2
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"", "0", "false", "no", "off"}
+
+
+def quick_mode() -> bool:
+    """Return whether quick mode is on (``FMNIST_QUICK`` is ``1``/``true``/``yes``/``on``).
+
+    Raises:
+        ValueError: ``FMNIST_QUICK`` holds something else, so a typo does not
+            silently start an hour-long full run.
+    """
+    value = os.environ.get(QUICK_ENV_VAR, "").strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValueError(
+        f"{QUICK_ENV_VAR}={os.environ[QUICK_ENV_VAR]!r} is not understood: use "
+        f"{QUICK_ENV_VAR}=1 for quick mode or {QUICK_ENV_VAR}=0 (or unset it) for full mode."
+    )
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Sizes of a run; :func:`get_config` builds it from the environment.
+
+    Attributes:
+        quick: Whether quick mode is on.
+        train_size: Training examples kept by :meth:`subset` (``None``: all).
+        test_size: Test examples kept by :meth:`subset` with ``split="test"``.
+        max_epochs: Cap applied by :meth:`epochs` (``None``: no cap).
+        max_trials: Cap applied by :meth:`trials` for hyperparameter searches.
+    """
+
+    quick: bool
+    train_size: int | None = None
+    test_size: int | None = None
+    max_epochs: int | None = None
+    max_trials: int | None = None
+
+    def epochs(self, full: int) -> int:
+        """Return the number of epochs to train: ``full``, capped in quick mode."""
+        return _capped(full, self.max_epochs, "epochs")
+
+    def trials(self, full: int) -> int:
+        """Return the number of tuner trials: ``full``, capped in quick mode."""
+        return _capped(full, self.max_trials, "trials")
+
+    def subset(
+        self, images: np.ndarray, labels: np.ndarray, split: str = "train", seed: int = 0
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Return the examples to use: all of them, or in quick mode a balanced subset.
+
+        The subset is stratified (every class keeps its share), seeded, and keeps the
+        original order of the examples it picks.
+
+        Args:
+            images: Images, first axis the examples.
+            labels: Integer labels of the same length.
+            split: ``"train"`` or ``"test"``, which quick-mode size applies.
+            seed: Seed of the pick.
+
+        Returns:
+            ``(images, labels)``, unchanged in full mode.
+        """
+        if split not in ("train", "test"):
+            raise ValueError(f"split must be 'train' or 'test', got {split!r}.")
+        if len(images) != len(labels):
+            raise ValueError(
+                f"images and labels must have the same length, got {len(images)} and {len(labels)}."
+            )
+        size = self.train_size if split == "train" else self.test_size
+        if size is None or size >= len(labels):
+            return images, labels
+        from sklearn.model_selection import train_test_split
+
+        index = np.arange(len(labels))
+        kept, _ = train_test_split(index, train_size=size, random_state=seed, stratify=labels)
+        kept.sort()
+        return images[kept], labels[kept]
+
+    def describe(self) -> str:
+        """One line saying which mode is on and what it changes."""
+        if not self.quick:
+            return f"Quick mode: off (full run; set {QUICK_ENV_VAR}=1 for a quick check)"
+        return (
+            f"Quick mode: ON ({QUICK_ENV_VAR}=1): {self.train_size:,} training and "
+            f"{self.test_size:,} test examples, at most {self.max_epochs} epochs. "
+            "Results will be far below the full-run figures quoted in the text."
+        )
+
+
+def _capped(full: int, cap: int | None, what: str) -> int:
+    if isinstance(full, bool) or not isinstance(full, int) or full < 1:
+        raise ValueError(f"{what} must be a positive integer, got {full!r}.")
+    return full if cap is None else min(full, cap)
+
+
+def get_config() -> RunConfig:
+    """Build the run configuration from ``FMNIST_QUICK``."""
+    if quick_mode():
+        return RunConfig(
+            quick=True,
+            train_size=QUICK_TRAIN_SIZE,
+            test_size=QUICK_TEST_SIZE,
+            max_epochs=QUICK_MAX_EPOCHS,
+            max_trials=QUICK_MAX_TRIALS,
+        )
+    return RunConfig(quick=False)

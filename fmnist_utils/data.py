@@ -1,0 +1,743 @@
+"""Loading, verifying and preprocessing Fashion-MNIST.
+
+Taught in notebooks 00 (loading) and 01 (preprocessing); every later notebook
+imports these functions instead of repeating them.
+
+The four original files of the official release are read directly (gzip-compressed
+IDX files), each one checked against its published SHA-256 digest and its IDX header,
+so a corrupt, truncated or foreign file is reported instead of silently training on
+garbage. Images stay ``uint8`` in memory: the model rescales them (a ``Rescaling``
+layer), which keeps the dataset at 55 MB instead of 220 MB of float32.
+
+Where :func:`load_fashion_mnist` looks for the files, in order:
+
+1. the ``data_dir`` argument;
+2. the ``FMNIST_DATA_DIR`` environment variable;
+3. the Keras dataset cache, ``$KERAS_HOME/datasets/fashion-mnist`` (else
+   ``~/.keras/datasets/fashion-mnist``), so files that ``keras.datasets.fashion_mnist``
+   already downloaded are reused.
+
+The first of those folders that holds all four files is used. When none does, the
+missing files are downloaded with ``keras.utils.get_file`` into the first folder in
+that list, from the mirrors in :data:`MIRRORS`, and verified before they are moved into
+place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import hashlib
+import os
+import shutil
+import struct
+import tempfile
+import zlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+__all__ = [
+    "CLASS_NAMES",
+    "DATA_DIR_ENV_VAR",
+    "FILES",
+    "IMAGE_SHAPE",
+    "MIRRORS",
+    "NUM_CLASSES",
+    "DataFile",
+    "DatasetError",
+    "add_channel_axis",
+    "candidate_data_dirs",
+    "download_fashion_mnist",
+    "keras_cache_dir",
+    "load_fashion_mnist",
+    "make_dataset",
+    "one_hot",
+    "read_idx_images",
+    "read_idx_labels",
+    "rescaling_layer",
+    "scale_images",
+    "train_validation_split",
+    "validate_images",
+    "validate_labels",
+    "verify_file",
+]
+
+#: The ten classes, in label order (label ``i`` is ``CLASS_NAMES[i]``), as the
+#: dataset's authors name them.
+CLASS_NAMES: tuple[str, ...] = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
+NUM_CLASSES = len(CLASS_NAMES)
+IMAGE_SHAPE = (28, 28)
+
+#: Environment variable naming a folder that holds the four ``.gz`` files.
+DATA_DIR_ENV_VAR = "FMNIST_DATA_DIR"
+
+_IMAGES_MAGIC = 0x00000803  # unsigned bytes, 3 dimensions
+_LABELS_MAGIC = 0x00000801  # unsigned bytes, 1 dimension
+
+
+class DatasetError(RuntimeError):
+    """A dataset file is missing, corrupt or not the one expected.
+
+    The message names the file, says what is wrong and how to fix it.
+    """
+
+
+@dataclass(frozen=True)
+class DataFile:
+    """One file of the dataset as published.
+
+    Attributes:
+        name: File name, as on the mirrors.
+        kind: ``"images"`` or ``"labels"``.
+        count: Number of examples the file holds.
+        sha256: Hex SHA-256 digest of the ``.gz`` file.
+    """
+
+    name: str
+    kind: str
+    count: int
+    sha256: str
+
+
+#: The official release, keyed by split and kind. Digests: the dataset's README.
+FILES: Mapping[str, DataFile] = {
+    "train_images": DataFile(
+        "train-images-idx3-ubyte.gz",
+        "images",
+        60_000,
+        "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
+    ),
+    "train_labels": DataFile(
+        "train-labels-idx1-ubyte.gz",
+        "labels",
+        60_000,
+        "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
+    ),
+    "test_images": DataFile(
+        "t10k-images-idx3-ubyte.gz",
+        "images",
+        10_000,
+        "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
+    ),
+    "test_labels": DataFile(
+        "t10k-labels-idx1-ubyte.gz",
+        "labels",
+        10_000,
+        "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
+    ),
+}
+
+#: Where the files are downloaded from, tried in order. All serve the byte-identical
+#: original files; every download is verified against :data:`FILES` digests anyway.
+MIRRORS: tuple[str, ...] = (
+    # The copy keras.datasets.fashion_mnist downloads (Google Cloud Storage).
+    "https://storage.googleapis.com/tensorflow/tf-keras-datasets/",
+    # The dataset authors' repository.
+    "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
+    # The dataset authors' original download links.
+    "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+)
+
+_FIX_REDOWNLOAD = (
+    "Delete the file and run again to download a fresh copy, or replace it with a good "
+    f"copy of the official file (or point {DATA_DIR_ENV_VAR} at a folder holding one)."
+)
+
+
+# --------------------------------------------------------------------------- where
+
+
+def keras_cache_dir() -> Path:
+    """Return the folder Keras caches Fashion-MNIST in.
+
+    Mirrors Keras' own rule: ``$KERAS_HOME/datasets/fashion-mnist`` when
+    ``KERAS_HOME`` is set, else ``~/.keras/datasets/fashion-mnist``.
+    """
+    keras_home = os.environ.get("KERAS_HOME")
+    if keras_home:
+        base = Path(keras_home).expanduser()
+    else:
+        home = Path.home()
+        base = (home if os.access(home, os.W_OK) else Path("/tmp")) / ".keras"
+    return base / "datasets" / "fashion-mnist"
+
+
+def candidate_data_dirs(data_dir: str | os.PathLike[str] | None = None) -> list[tuple[str, Path]]:
+    """List the folders :func:`load_fashion_mnist` looks in, in order.
+
+    Args:
+        data_dir: The folder passed by the caller, if any.
+
+    Returns:
+        ``(where it came from, folder)`` pairs: the argument, ``FMNIST_DATA_DIR`` and
+        the Keras cache, skipping the ones that are not set.
+    """
+    candidates: list[tuple[str, Path]] = []
+    if data_dir is not None and str(data_dir) != "":
+        candidates.append(("data_dir argument", Path(data_dir).expanduser()))
+    env_dir = os.environ.get(DATA_DIR_ENV_VAR, "")
+    if env_dir:
+        candidates.append((f"{DATA_DIR_ENV_VAR} environment variable", Path(env_dir).expanduser()))
+    candidates.append(("Keras dataset cache", keras_cache_dir()))
+    return candidates
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _read_gzip(path: Path) -> bytes:
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise DatasetError(f"{path}: file not found.") from None
+    except OSError as error:
+        raise DatasetError(f"{path}: cannot be read ({error}).") from error
+    if len(raw) == 0:
+        raise DatasetError(f"{path}: the file is empty. {_FIX_REDOWNLOAD}")
+    if raw[:2] != b"\x1f\x8b":
+        raise DatasetError(
+            f"{path}: not a gzip file (it starts with bytes {raw[:4].hex()}, a gzip file "
+            f"with 1f8b). Was it decompressed, or saved from an error page? {_FIX_REDOWNLOAD}"
+        )
+    try:
+        return gzip.decompress(raw)
+    except EOFError:
+        raise DatasetError(
+            f"{path}: the gzip stream ends early: the file is truncated "
+            f"({len(raw):,} bytes), probably an interrupted download. {_FIX_REDOWNLOAD}"
+        ) from None
+    except (OSError, zlib.error) as error:
+        raise DatasetError(f"{path}: the gzip data is corrupt ({error}). {_FIX_REDOWNLOAD}") from None
+
+
+def _parse_idx(path: Path, content: bytes, magic: int, ndim: int) -> tuple[int, ...]:
+    header_size = 4 + 4 * ndim
+    if len(content) < header_size:
+        raise DatasetError(
+            f"{path}: too short for an IDX header ({len(content)} bytes, need "
+            f"{header_size}): the file is truncated. {_FIX_REDOWNLOAD}"
+        )
+    (found_magic,) = struct.unpack(">I", content[:4])
+    if found_magic != magic:
+        expected_kind = "images" if magic == _IMAGES_MAGIC else "labels"
+        hint = ""
+        if {found_magic, magic} == {_IMAGES_MAGIC, _LABELS_MAGIC}:
+            hint = " It looks like an images file and a labels file were swapped."
+        raise DatasetError(
+            f"{path}: wrong IDX magic number 0x{found_magic:08x}; an IDX {expected_kind} "
+            f"file starts with 0x{magic:08x}.{hint} {_FIX_REDOWNLOAD}"
+        )
+    dims = struct.unpack(f">{ndim}I", content[4:header_size])
+    expected_bytes = int(np.prod(dims, dtype=np.int64))
+    found_bytes = len(content) - header_size
+    if found_bytes != expected_bytes:
+        what = "truncated" if found_bytes < expected_bytes else "longer than its header says"
+        raise DatasetError(
+            f"{path}: the file is {what}: its header announces {'x'.join(map(str, dims))} "
+            f"= {expected_bytes:,} bytes of data, it holds {found_bytes:,}. {_FIX_REDOWNLOAD}"
+        )
+    return dims
+
+
+def read_idx_images(path: str | os.PathLike[str], expected_count: int | None = None) -> np.ndarray:
+    """Read a gzip-compressed IDX images file.
+
+    Args:
+        path: The ``.gz`` file.
+        expected_count: Number of images the file must hold; ``None`` accepts any.
+
+    Returns:
+        A writable ``uint8`` array of shape ``(count, 28, 28)``.
+
+    Raises:
+        DatasetError: The file is missing, not gzip, truncated, has the wrong magic
+            number, image size or count.
+    """
+    path = Path(path)
+    content = _read_gzip(path)
+    count, rows, cols = _parse_idx(path, content, _IMAGES_MAGIC, 3)
+    if (rows, cols) != IMAGE_SHAPE:
+        raise DatasetError(
+            f"{path}: images are {rows}x{cols}, Fashion-MNIST images are 28x28. "
+            f"This is not a Fashion-MNIST file. {_FIX_REDOWNLOAD}"
+        )
+    if expected_count is not None and count != expected_count:
+        raise DatasetError(
+            f"{path}: holds {count:,} images, the official file holds {expected_count:,}. {_FIX_REDOWNLOAD}"
+        )
+    return np.frombuffer(content, dtype=np.uint8, offset=16).reshape(count, rows, cols).copy()
+
+
+def read_idx_labels(
+    path: str | os.PathLike[str],
+    expected_count: int | None = None,
+    num_classes: int = NUM_CLASSES,
+) -> np.ndarray:
+    """Read a gzip-compressed IDX labels file.
+
+    Args:
+        path: The ``.gz`` file.
+        expected_count: Number of labels the file must hold; ``None`` accepts any.
+        num_classes: Labels must lie in ``0..num_classes-1``.
+
+    Returns:
+        A writable ``uint8`` array of shape ``(count,)``.
+
+    Raises:
+        DatasetError: The file is missing, not gzip, truncated, has the wrong magic
+            number or count, or a label out of range.
+    """
+    path = Path(path)
+    content = _read_gzip(path)
+    (count,) = _parse_idx(path, content, _LABELS_MAGIC, 1)
+    if expected_count is not None and count != expected_count:
+        raise DatasetError(
+            f"{path}: holds {count:,} labels, the official file holds {expected_count:,}. {_FIX_REDOWNLOAD}"
+        )
+    labels = np.frombuffer(content, dtype=np.uint8, offset=8).copy()
+    bad = np.flatnonzero(labels >= num_classes)
+    if bad.size:
+        raise DatasetError(
+            f"{path}: {bad.size:,} labels lie outside 0..{num_classes - 1} (the first, "
+            f"at index {bad[0]}, is {labels[bad[0]]}). {_FIX_REDOWNLOAD}"
+        )
+    return labels
+
+
+def verify_file(path: str | os.PathLike[str], spec: DataFile) -> None:
+    """Check a file's SHA-256 digest, and say precisely what is wrong if it differs.
+
+    Args:
+        path: The file to check.
+        spec: What the file should be.
+
+    Raises:
+        DatasetError: The file is missing or its digest differs. When the digest
+            differs, the file is also parsed so that the message names the concrete
+            problem (truncated, not gzip, wrong magic number...) when there is one.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DatasetError(f"{path}: file not found.")
+    actual = _sha256(path)
+    if actual == spec.sha256:
+        return
+    # The digest alone says "something is wrong"; the structure often says what.
+    try:
+        _read_file(path, spec)
+    except DatasetError as error:
+        raise DatasetError(f"{error} (SHA-256 mismatch as well: got {actual}.)") from None
+    raise DatasetError(
+        f"{path}: SHA-256 mismatch: expected {spec.sha256}, got {actual}. The file is "
+        f"well-formed but is not the official {spec.name} (modified, or from another "
+        f"release). {_FIX_REDOWNLOAD}"
+    )
+
+
+def _read_file(path: Path, spec: DataFile) -> np.ndarray:
+    if spec.kind == "images":
+        return read_idx_images(path, spec.count)
+    if spec.kind == "labels":
+        return read_idx_labels(path, spec.count)
+    raise ValueError(f"DataFile.kind must be 'images' or 'labels', got {spec.kind!r}.")
+
+
+# --------------------------------------------------------------------------- download
+
+
+def download_fashion_mnist(
+    data_dir: str | os.PathLike[str] | None = None,
+    *,
+    mirrors: Sequence[str] = MIRRORS,
+    files: Mapping[str, DataFile] = FILES,
+) -> Path:
+    """Make sure a verified copy of the four files exists, downloading what is missing.
+
+    Files already present in the folder are verified and kept; missing ones are
+    downloaded with ``keras.utils.get_file`` (which shows a progress bar) into a
+    temporary folder beside their destination, verified, and only then moved into
+    place, so a failed or interrupted download never leaves a partial file.
+
+    Args:
+        data_dir: Where the files go; by default the first folder of
+            :func:`candidate_data_dirs` (the ``FMNIST_DATA_DIR`` folder if set, else
+            the Keras cache). If another candidate folder already holds all four
+            files, that one is used and nothing is downloaded.
+        mirrors: Base URLs to try in order; a file is fetched from ``mirror + name``.
+        files: The files to expect (defaults to the official release).
+
+    Returns:
+        The folder holding the four verified files.
+
+    Raises:
+        DatasetError: A local file is corrupt, or a file could not be downloaded from
+            any mirror. The message lists every place looked in and every mirror tried.
+    """
+    candidates = candidate_data_dirs(data_dir)
+    for _, folder in candidates:
+        if all((folder / spec.name).is_file() for spec in files.values()):
+            for spec in files.values():
+                verify_file(folder / spec.name, spec)
+            return folder
+
+    target = candidates[0][1]
+    missing = [spec for spec in files.values() if not (target / spec.name).is_file()]
+    for spec in files.values():
+        if spec not in missing:
+            verify_file(target / spec.name, spec)
+    created = [parent for parent in (target, *target.parents) if not parent.exists()]
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".download-", dir=target))
+    except OSError as error:
+        raise DatasetError(
+            f"Fashion-MNIST is not on this machine, and it cannot be downloaded into "
+            f"{target} ({error}). Pass a writable data_dir, or set {DATA_DIR_ENV_VAR} to "
+            f"a folder that holds the four .gz files.\n{_where_looked(candidates, files)}"
+        ) from error
+    try:
+        for spec in missing:
+            _download_one(spec, staging, target, mirrors, candidates, files)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        for folder in created:  # Leave no empty folders behind either.
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
+    shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def _download_one(
+    spec: DataFile,
+    staging: Path,
+    target: Path,
+    mirrors: Sequence[str],
+    candidates: list[tuple[str, Path]],
+    files: Mapping[str, DataFile],
+) -> None:
+    from keras.utils import get_file  # Deferred: importing Keras takes seconds.
+
+    failures = []
+    for mirror in mirrors:
+        url = mirror.rstrip("/") + "/" + spec.name
+        partial = staging / spec.name
+        try:
+            get_file(
+                fname=spec.name,
+                origin=url,
+                file_hash=spec.sha256,
+                hash_algorithm="sha256",
+                cache_subdir=str(staging),  # An absolute path: Keras saves it right there.
+            )
+            verify_file(partial, spec)  # get_file checked the digest; this says why not.
+        except KeyboardInterrupt:
+            partial.unlink(missing_ok=True)
+            raise
+        except Exception as error:
+            partial.unlink(missing_ok=True)
+            failures.append(f"  - {error}" if url in str(error) else f"  - {url}: {error}")
+            continue
+        os.replace(partial, target / spec.name)  # Atomic: same folder, same filesystem.
+        return
+    raise DatasetError(
+        f"Could not download {spec.name} from any mirror, and no complete local copy of "
+        f"Fashion-MNIST was found.\n"
+        f"Mirrors tried:\n" + "\n".join(failures) + "\n" + _where_looked(candidates, files) + "\n"
+        f"To fix it: connect to the internet and run again, or copy the four .gz files "
+        f"(from a machine with internet: `python -m fmnist_utils download`) into a folder "
+        f"and set {DATA_DIR_ENV_VAR}=/path/to/that/folder, or pass data_dir=."
+    )
+
+
+def _where_looked(candidates: list[tuple[str, Path]], files: Mapping[str, DataFile]) -> str:
+    lines = ["Looked for a local copy in:"]
+    for origin, folder in candidates:
+        missing = [spec.name for spec in files.values() if not (folder / spec.name).is_file()]
+        state = "complete" if not missing else f"missing {', '.join(missing)}"
+        lines.append(f"  - {folder} ({origin}): {state}")
+    if not any(origin.startswith(DATA_DIR_ENV_VAR) for origin, _ in candidates):
+        lines.append(f"  - ({DATA_DIR_ENV_VAR} is not set)")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- load
+
+
+def load_fashion_mnist(
+    data_dir: str | os.PathLike[str] | None = None,
+    *,
+    mirrors: Sequence[str] = MIRRORS,
+    files: Mapping[str, DataFile] = FILES,
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """Load Fashion-MNIST from a verified local copy, downloading it if needed.
+
+    Taught in notebook 00.
+
+    Args:
+        data_dir: A folder holding the four original ``.gz`` files. When ``None``,
+            ``FMNIST_DATA_DIR`` and then the Keras cache are searched (see the module
+            docstring); with no local copy the files are downloaded.
+        mirrors: Base URLs to download from, tried in order.
+        files: The files to expect (defaults to the official release; tests pass
+            small synthetic ones).
+
+    Returns:
+        ``(train_images, train_labels), (test_images, test_labels)``: ``uint8``
+        arrays of shapes ``(60000, 28, 28)``, ``(60000,)``, ``(10000, 28, 28)`` and
+        ``(10000,)``, in the official order.
+
+    Raises:
+        DatasetError: A file is corrupt, truncated, not the official one, or cannot
+            be downloaded; the message says which file, what is wrong and how to fix it.
+
+    Example:
+        >>> (train_images, train_labels), (test_images, test_labels) = load_fashion_mnist()
+        >>> train_images.shape, train_images.dtype
+        ((60000, 28, 28), dtype('uint8'))
+    """
+    folder = download_fashion_mnist(data_dir, mirrors=mirrors, files=files)
+    arrays = {key: _read_file(folder / spec.name, spec) for key, spec in files.items()}
+    splits = []
+    for split in ("train", "test"):
+        images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
+        if len(images) != len(labels):
+            raise DatasetError(
+                f"{folder}: the {split} images file holds {len(images):,} images but the "
+                f"{split} labels file holds {len(labels):,} labels; they must match. "
+                f"{_FIX_REDOWNLOAD}"
+            )
+        splits.append((images, labels))
+    return splits[0], splits[1]
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def validate_images(images: np.ndarray, *, name: str = "images", allow_channel: bool = True) -> None:
+    """Check that ``images`` is a ``uint8`` batch of 28x28 images.
+
+    Args:
+        images: The array to check.
+        name: How to call the array in the error message.
+        allow_channel: Also accept a trailing channel axis of size 1.
+
+    Raises:
+        ValueError: Not a NumPy array, wrong shape or wrong dtype; the message says
+            what was found and how to fix it.
+    """
+    if not isinstance(images, np.ndarray):
+        raise ValueError(f"{name} must be a NumPy array, got {type(images).__name__}.")
+    shapes = "(N, 28, 28)" + (" or (N, 28, 28, 1)" if allow_channel else "")
+    ok_shape = images.ndim == 3 and images.shape[1:] == IMAGE_SHAPE
+    if allow_channel:
+        ok_shape |= images.ndim == 4 and images.shape[1:] == (*IMAGE_SHAPE, 1)
+    if not ok_shape:
+        hint = ""
+        if images.shape[-2:] == IMAGE_SHAPE or images.shape[1:3] == IMAGE_SHAPE:
+            hint = " For a single image, add the batch axis: image[None]."
+        if images.ndim == 2 and images.shape[1] == 784:
+            hint = " Flattened images? Reshape them: images.reshape(-1, 28, 28)."
+        raise ValueError(f"{name} must have shape {shapes}, got {images.shape}.{hint}")
+    if images.dtype != np.uint8:
+        hint = ""
+        if np.issubdtype(images.dtype, np.floating):
+            hint = (
+                " These look already scaled: keep the uint8 arrays from "
+                "load_fashion_mnist() and let the model rescale them."
+            )
+        raise ValueError(f"{name} must have dtype uint8 (pixel values 0..255), got {images.dtype}.{hint}")
+
+
+def validate_labels(labels: np.ndarray, *, num_classes: int = NUM_CLASSES, name: str = "labels") -> None:
+    """Check that ``labels`` is a 1-D integer array with values in ``0..num_classes-1``.
+
+    Raises:
+        ValueError: Wrong type, shape, dtype or a value out of range.
+    """
+    if not isinstance(labels, np.ndarray):
+        raise ValueError(f"{name} must be a NumPy array, got {type(labels).__name__}.")
+    if labels.ndim != 1:
+        hint = ""
+        if labels.ndim == 2 and labels.shape[1] == num_classes:
+            hint = " These look one-hot encoded: pass integer labels (labels.argmax(axis=1))."
+        raise ValueError(f"{name} must be 1-D integer class indices, got shape {labels.shape}.{hint}")
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(f"{name} must have an integer dtype, got {labels.dtype}.")
+    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+        raise ValueError(
+            f"{name} must lie in 0..{num_classes - 1}, found values from {labels.min()} to {labels.max()}."
+        )
+
+
+def _validate_pair(images: np.ndarray, labels: np.ndarray) -> None:
+    validate_images(images)
+    validate_labels(labels)
+    if len(images) != len(labels):
+        raise ValueError(
+            f"images and labels must have the same length, got {len(images)} images and {len(labels)} labels."
+        )
+
+
+# --------------------------------------------------------------------------- preprocessing
+
+
+def train_validation_split(
+    images: np.ndarray,
+    labels: np.ndarray,
+    *,
+    validation_size: float | int = 0.1,
+    seed: int = 42,
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """Split training data into training and validation sets, stratified by class.
+
+    Taught in notebook 01. The validation set comes from the training data so that
+    the test set stays untouched until the final evaluation.
+
+    Args:
+        images: ``uint8`` images, ``(N, 28, 28)`` or ``(N, 28, 28, 1)``.
+        labels: Integer labels, ``(N,)``.
+        validation_size: A fraction in (0, 1) or a number of examples.
+        seed: Seed of the shuffle; the same seed gives the same split.
+
+    Returns:
+        ``(train_images, train_labels), (validation_images, validation_labels)``;
+        every class has the same share in both parts.
+
+    Raises:
+        ValueError: Bad images, labels or ``validation_size``.
+    """
+    from sklearn.model_selection import train_test_split
+
+    _validate_pair(images, labels)
+    if isinstance(validation_size, bool) or not isinstance(validation_size, (int, float)):
+        raise ValueError(f"validation_size must be a fraction or a count, got {validation_size!r}.")
+    if isinstance(validation_size, float) and not 0.0 < validation_size < 1.0:
+        raise ValueError(f"validation_size as a fraction must lie in (0, 1), got {validation_size}.")
+    if isinstance(validation_size, int) and not 0 < validation_size < len(labels):
+        raise ValueError(
+            f"validation_size as a count must lie in 1..{len(labels) - 1}, got {validation_size}."
+        )
+    train_images, validation_images, train_labels, validation_labels = train_test_split(
+        images, labels, test_size=validation_size, random_state=seed, stratify=labels
+    )
+    return (train_images, train_labels), (validation_images, validation_labels)
+
+
+def add_channel_axis(images: np.ndarray) -> np.ndarray:
+    """Add the trailing channel axis Conv2D layers expect: ``(N, 28, 28)`` -> ``(N, 28, 28, 1)``.
+
+    Taught in notebook 01. Returns a view (no copy) and keeps the dtype; images that
+    already have the channel axis are returned unchanged.
+
+    Raises:
+        ValueError: Not a batch of 28x28 ``uint8`` images.
+    """
+    validate_images(images)
+    return images if images.ndim == 4 else images[..., np.newaxis]
+
+
+def scale_images(images: np.ndarray) -> np.ndarray:
+    """Scale ``uint8`` pixels to ``float32`` in [0, 1].
+
+    Taught in notebook 01. The course's models do this themselves with a
+    :func:`rescaling_layer`, which keeps the arrays ``uint8`` (4x smaller) in memory;
+    use this function for models without one.
+
+    Raises:
+        ValueError: Not a batch of 28x28 ``uint8`` images (scaling twice is caught).
+    """
+    validate_images(images)
+    return images.astype(np.float32) / np.float32(255.0)
+
+
+def rescaling_layer():
+    """Return a Keras ``Rescaling`` layer mapping pixel values 0..255 to [0, 1].
+
+    Put it first in a model so that the data can stay ``uint8``.
+    """
+    from keras import layers
+
+    return layers.Rescaling(1.0 / 255, name="rescaling")
+
+
+def one_hot(labels: np.ndarray, num_classes: int = NUM_CLASSES) -> np.ndarray:
+    """One-hot encode integer labels: ``(N,)`` -> ``(N, num_classes)`` ``float32``.
+
+    Taught in notebook 01: one-hot labels go with ``categorical_crossentropy``,
+    integer labels with ``sparse_categorical_crossentropy``.
+
+    Raises:
+        ValueError: Labels are not 1-D integers in ``0..num_classes-1``.
+    """
+    from keras.utils import to_categorical
+
+    validate_labels(labels, num_classes=num_classes)
+    return to_categorical(labels, num_classes=num_classes).astype(np.float32)
+
+
+def make_dataset(
+    images: np.ndarray,
+    labels: np.ndarray,
+    *,
+    batch_size: int = 128,
+    shuffle: bool = False,
+    seed: int = 42,
+    one_hot_labels: bool = False,
+    cache: bool = True,
+):
+    """Build a ``tf.data`` pipeline: (cache), (shuffle), batch, prefetch.
+
+    Taught in notebook 01. Images keep their ``uint8`` dtype and get the channel axis;
+    the model rescales them.
+
+    Args:
+        images: ``uint8`` images, ``(N, 28, 28)`` or ``(N, 28, 28, 1)``.
+        labels: Integer labels, ``(N,)``.
+        batch_size: Examples per batch.
+        shuffle: Reshuffle every epoch (for training data; not for evaluation).
+        seed: Seed of the shuffle.
+        one_hot_labels: Yield one-hot labels instead of integers.
+        cache: Cache the examples in memory after the first pass.
+
+    Returns:
+        A ``tf.data.Dataset`` of ``(images, labels)`` batches.
+
+    Raises:
+        ValueError: Bad images, labels or batch size.
+    """
+    import tensorflow as tf
+
+    _validate_pair(images, labels)
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+    targets = one_hot(labels) if one_hot_labels else labels.astype(np.int32)
+    dataset = tf.data.Dataset.from_tensor_slices((add_channel_axis(images), targets))
+    if cache:
+        dataset = dataset.cache()
+    if shuffle:
+        dataset = dataset.shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)
+    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)

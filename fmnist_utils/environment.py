@@ -1,0 +1,64 @@
+"""The one call every notebook's Setup cell makes: :func:`setup`."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+
+from fmnist_utils.config import RunConfig, get_config
+
+__all__ = ["DEFAULT_SEED", "in_colab", "setup"]
+
+DEFAULT_SEED = 42
+
+
+def in_colab() -> bool:
+    """Return whether the code runs in Google Colab."""
+    return "google.colab" in sys.modules
+
+
+def setup(seed: int = DEFAULT_SEED, *, verbose: bool = True) -> RunConfig:
+    """Prepare a notebook: seed everything, set the plot style, report the environment.
+
+    Seeds Python's ``random``, NumPy and TensorFlow through
+    ``keras.utils.set_random_seed``, so that a notebook run twice gives the same
+    splits, initial weights and shuffles. Prints the Python, TensorFlow and Keras
+    versions, the devices TensorFlow sees, and whether quick mode is on.
+
+    Args:
+        seed: The seed for every random number generator.
+        verbose: Print the report.
+
+    Returns:
+        The run configuration (see :mod:`fmnist_utils.config`): how many examples and
+        epochs to use in this mode.
+
+    Raises:
+        ValueError: ``seed`` is not a non-negative integer, or ``FMNIST_QUICK`` holds
+            a value that is not understood.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}.")
+    config = get_config()  # First: a bad FMNIST_QUICK fails before the slow imports.
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # Hide TensorFlow's C++ info logs.
+    import keras
+    import matplotlib as mpl
+    import seaborn as sns
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    sns.set_theme(context="notebook", style="whitegrid", palette="colorblind")
+    mpl.rcParams["figure.dpi"] = 100
+
+    if verbose:
+        devices = ", ".join(
+            f"{device.device_type}:{device.name.rsplit(':', 1)[-1]}"
+            for device in tf.config.list_physical_devices()
+        )
+        print(f"Python {platform.python_version()}, TensorFlow {tf.__version__}, Keras {keras.__version__}")
+        print(f"Devices: {devices}")
+        print(f"Random seed: {seed}")
+        print(config.describe())
+    return config

@@ -1,0 +1,52 @@
+"""Shared fixtures: tiny IDX files made on the fly, and the real dataset when available."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from helpers import write_tiny_dataset
+
+from fmnist_utils.data import DATA_DIR_ENV_VAR
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+# Read before any test runs: the autouse fixture below hides it from the tests.
+REAL_DATA_DIR = os.environ.get(DATA_DIR_ENV_VAR, "")
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path, monkeypatch):
+    """No FMNIST_DATA_DIR and an empty Keras home, so no test finds real files by accident."""
+    monkeypatch.delenv(DATA_DIR_ENV_VAR, raising=False)
+    keras_home = tmp_path / "keras-home"
+    monkeypatch.setenv("KERAS_HOME", str(keras_home))
+    return keras_home
+
+
+@pytest.fixture
+def tiny_dataset(tmp_path):
+    """A folder with four tiny valid files, and their file table."""
+    folder = tmp_path / "tiny"
+    files = write_tiny_dataset(folder)
+    return folder, files
+
+
+@pytest.fixture(scope="session")
+def real_data_dir() -> Path:
+    """The real dataset folder from FMNIST_DATA_DIR (required in CI, skipped elsewhere)."""
+    if not REAL_DATA_DIR:
+        message = f"{DATA_DIR_ENV_VAR} is not set: point it at the four official .gz files."
+        if os.environ.get("CI"):
+            pytest.fail(f"In CI the real dataset must be tested. {message}")
+        pytest.skip(message)
+    return Path(REAL_DATA_DIR)
+
+
+@pytest.fixture(scope="session")
+def real_data(real_data_dir):
+    from fmnist_utils.data import load_fashion_mnist
+
+    return load_fashion_mnist(real_data_dir)

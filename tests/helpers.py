@@ -1,0 +1,52 @@
+"""Helpers for the tests: write tiny IDX files shaped like Fashion-MNIST."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import struct
+from pathlib import Path
+
+import numpy as np
+
+from fmnist_utils.data import FILES, DataFile
+
+TINY_COUNTS = {"train": 30, "test": 10}
+
+
+def idx_bytes(array: np.ndarray, magic: int | None = None) -> bytes:
+    """Encode a uint8 array in the IDX format (optionally with a wrong magic number)."""
+    if magic is None:
+        magic = 0x0800 | array.ndim
+    header = struct.pack(f">I{array.ndim}I", magic, *array.shape)
+    return header + array.astype(np.uint8).tobytes()
+
+
+def write_gz(path: Path, content: bytes) -> Path:
+    path.write_bytes(gzip.compress(content, mtime=0))
+    return path
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def tiny_arrays(seed: int = 0) -> dict[str, np.ndarray]:
+    """Small, valid Fashion-MNIST-shaped arrays: every class present in both splits."""
+    rng = np.random.default_rng(seed)
+    arrays = {}
+    for split, count in TINY_COUNTS.items():
+        arrays[f"{split}_images"] = rng.integers(0, 256, size=(count, 28, 28), dtype=np.uint8)
+        arrays[f"{split}_labels"] = (np.arange(count) % 10).astype(np.uint8)
+    return arrays
+
+
+def write_tiny_dataset(folder: Path, arrays: dict[str, np.ndarray] | None = None) -> dict[str, DataFile]:
+    """Write tiny IDX files named like the official ones; return the matching file table."""
+    folder.mkdir(parents=True, exist_ok=True)
+    arrays = tiny_arrays() if arrays is None else arrays
+    files = {}
+    for key, official in FILES.items():
+        path = write_gz(folder / official.name, idx_bytes(arrays[key]))
+        files[key] = DataFile(official.name, official.kind, len(arrays[key]), sha256_of(path))
+    return files

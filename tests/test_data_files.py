@@ -1,0 +1,193 @@
+"""Reading and verifying dataset files: every bad input gets its own clear error."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+
+import numpy as np
+import pytest
+from helpers import idx_bytes, tiny_arrays, write_gz, write_tiny_dataset
+
+from fmnist_utils.data import (
+    FILES,
+    DataFile,
+    DatasetError,
+    candidate_data_dirs,
+    keras_cache_dir,
+    load_fashion_mnist,
+    read_idx_images,
+    read_idx_labels,
+    verify_file,
+)
+
+OFFLINE = ("http://127.0.0.1:9/",)  # Port 9 (discard): nothing listens, nothing is fetched.
+
+
+def test_valid_tiny_dataset_loads_exactly(tiny_dataset):
+    folder, files = tiny_dataset
+    expected = tiny_arrays()
+    (train_images, train_labels), (test_images, test_labels) = load_fashion_mnist(
+        folder, files=files, mirrors=OFFLINE
+    )
+    np.testing.assert_array_equal(train_images, expected["train_images"])
+    np.testing.assert_array_equal(train_labels, expected["train_labels"])
+    np.testing.assert_array_equal(test_images, expected["test_images"])
+    np.testing.assert_array_equal(test_labels, expected["test_labels"])
+    assert train_images.dtype == np.uint8
+    assert train_images.flags.writeable  # Students may edit arrays in place.
+
+
+def test_truncated_file_is_reported_as_truncated(tiny_dataset):
+    folder, files = tiny_dataset
+    path = folder / files["train_images"].name
+    path.write_bytes(path.read_bytes()[:-200])
+    with pytest.raises(DatasetError, match=r"truncated") as info:
+        load_fashion_mnist(folder, files=files, mirrors=OFFLINE)
+    assert path.name in str(info.value)
+    assert "SHA-256 mismatch" in str(info.value)
+    assert "Delete the file" in str(info.value)
+
+
+def test_idx_payload_shorter_than_header_says(tmp_path):
+    images = np.zeros((5, 28, 28), dtype=np.uint8)
+    path = write_gz(tmp_path / "x.gz", idx_bytes(images)[:-28])
+    with pytest.raises(DatasetError, match=r"truncated: its header announces 5x28x28"):
+        read_idx_images(path)
+
+
+def test_not_gzip(tmp_path):
+    path = tmp_path / "train-images-idx3-ubyte.gz"
+    path.write_bytes(b"<html>404 Not Found</html>")
+    with pytest.raises(DatasetError, match=r"not a gzip file"):
+        read_idx_images(path)
+
+
+def test_empty_file(tmp_path):
+    path = tmp_path / "empty.gz"
+    path.write_bytes(b"")
+    with pytest.raises(DatasetError, match=r"empty"):
+        read_idx_labels(path)
+
+
+def test_corrupt_gzip_data(tmp_path):
+    path = write_gz(tmp_path / "x.gz", idx_bytes(np.zeros(100, dtype=np.uint8)))
+    raw = bytearray(path.read_bytes())
+    raw[12:20] = b"\xff" * 8
+    path.write_bytes(bytes(raw))
+    with pytest.raises(DatasetError, match=r"gzip data is corrupt|truncated"):
+        read_idx_labels(path)
+
+
+def test_wrong_magic_number(tmp_path):
+    path = write_gz(tmp_path / "x.gz", idx_bytes(np.zeros((3, 28, 28), np.uint8), magic=0x0D03))
+    with pytest.raises(DatasetError, match=r"wrong IDX magic number 0x00000d03.*0x00000803"):
+        read_idx_images(path)
+
+
+def test_swapped_images_and_labels_are_named(tmp_path):
+    path = write_gz(tmp_path / "x.gz", idx_bytes(np.zeros(3, np.uint8)))
+    with pytest.raises(DatasetError, match=r"swapped"):
+        read_idx_images(path)
+
+
+def test_wrong_image_dimensions(tmp_path):
+    path = write_gz(tmp_path / "x.gz", idx_bytes(np.zeros((3, 32, 32), np.uint8)))
+    with pytest.raises(DatasetError, match=r"32x32.*28x28"):
+        read_idx_images(path)
+
+
+def test_wrong_item_count(tmp_path):
+    path = write_gz(tmp_path / "x.gz", idx_bytes(np.zeros((3, 28, 28), np.uint8)))
+    with pytest.raises(DatasetError, match=r"holds 3 images, the official file holds 60,000"):
+        read_idx_images(path, expected_count=60_000)
+    labels = write_gz(tmp_path / "y.gz", idx_bytes(np.zeros(3, np.uint8)))
+    with pytest.raises(DatasetError, match=r"holds 3 labels, the official file holds 10,000"):
+        read_idx_labels(labels, expected_count=10_000)
+
+
+def test_labels_out_of_range(tiny_dataset):
+    folder, files = tiny_dataset
+    labels = tiny_arrays()["test_labels"].copy()
+    labels[4] = 12
+    path = write_gz(folder / files["test_labels"].name, idx_bytes(labels))
+    files = {
+        **files,
+        "test_labels": DataFile(
+            path.name, "labels", len(labels), hashlib.sha256(path.read_bytes()).hexdigest()
+        ),
+    }
+    with pytest.raises(DatasetError, match=r"1 labels lie outside 0\.\.9 \(the first, at index 4, is 12\)"):
+        load_fashion_mnist(folder, files=files, mirrors=OFFLINE)
+
+
+def test_image_and_label_counts_disagree(tmp_path):
+    arrays = tiny_arrays()
+    arrays["train_labels"] = arrays["train_labels"][:-1]
+    folder = tmp_path / "mismatch"
+    files = write_tiny_dataset(folder, arrays)
+    with pytest.raises(
+        DatasetError, match=r"train images file holds 30 images but the train labels file holds 29"
+    ):
+        load_fashion_mnist(folder, files=files, mirrors=OFFLINE)
+
+
+def test_wrong_digest_of_wellformed_file(tiny_dataset):
+    folder, files = tiny_dataset
+    wrong = {**files, "train_labels": DataFile(files["train_labels"].name, "labels", 30, "0" * 64)}
+    with pytest.raises(DatasetError, match=r"SHA-256 mismatch: expected 0{64}, got [0-9a-f]{64}") as info:
+        load_fashion_mnist(folder, files=wrong, mirrors=OFFLINE)
+    assert "train-labels-idx1-ubyte.gz" in str(info.value)
+    assert "well-formed" in str(info.value)
+
+
+def test_verify_file_missing(tmp_path):
+    with pytest.raises(DatasetError, match=r"file not found"):
+        verify_file(tmp_path / "nope.gz", FILES["train_images"])
+
+
+def test_bad_local_file_is_not_replaced_by_a_download(tiny_dataset):
+    """A corrupt local file stops the load with an error; the file stays as it was."""
+    folder, files = tiny_dataset
+    path = folder / files["train_images"].name
+    path.write_bytes(b"garbage")
+    with pytest.raises(DatasetError, match=r"not a gzip file"):
+        load_fashion_mnist(folder, files=files, mirrors=OFFLINE)
+    assert path.read_bytes() == b"garbage"
+
+
+def test_search_order(tmp_path, monkeypatch, isolated_env):
+    monkeypatch.setenv("FMNIST_DATA_DIR", str(tmp_path / "env"))
+    origins = [origin for origin, _ in candidate_data_dirs(tmp_path / "arg")]
+    folders = [folder for _, folder in candidate_data_dirs(tmp_path / "arg")]
+    assert origins == ["data_dir argument", "FMNIST_DATA_DIR environment variable", "Keras dataset cache"]
+    assert folders == [tmp_path / "arg", tmp_path / "env", isolated_env / "datasets" / "fashion-mnist"]
+
+
+def test_keras_cache_default_is_home(monkeypatch, tmp_path):
+    monkeypatch.delenv("KERAS_HOME", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert keras_cache_dir() == tmp_path / ".keras" / "datasets" / "fashion-mnist"
+
+
+def test_env_var_is_used_when_argument_folder_is_empty(tmp_path, monkeypatch, isolated_env):
+    folder = tmp_path / "from-env"
+    files = write_tiny_dataset(folder)
+    monkeypatch.setenv("FMNIST_DATA_DIR", str(folder))
+    (train_images, _), _ = load_fashion_mnist(tmp_path / "empty", files=files, mirrors=OFFLINE)
+    assert train_images.shape == (30, 28, 28)
+
+
+def test_files_in_keras_cache_are_reused(isolated_env):
+    files = write_tiny_dataset(keras_cache_dir())
+    (_, train_labels), _ = load_fashion_mnist(files=files, mirrors=OFFLINE)
+    assert train_labels.shape == (30,)
+
+
+def test_gzip_written_by_other_tools_is_read(tmp_path):
+    """Multi-member or differently-configured gzip files are still valid gzip."""
+    labels = np.arange(10, dtype=np.uint8)
+    path = tmp_path / "labels.gz"
+    with gzip.open(path, "wb", compresslevel=1) as file:
+        file.write(idx_bytes(labels))
+    np.testing.assert_array_equal(read_idx_labels(path), labels)

@@ -1,0 +1,172 @@
+"""The download path, for real: keras.utils.get_file against an HTTP server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import numpy as np
+import pytest
+from helpers import tiny_arrays, write_tiny_dataset
+
+from fmnist_utils.__main__ import main
+from fmnist_utils.data import DatasetError, download_fashion_mnist, keras_cache_dir, load_fashion_mnist
+
+
+class FakeOrigin:
+    """A tiny file server. Mirrors are URL prefixes that change what it serves:
+
+    ``/good/NAME`` the file; ``/dead/NAME`` 404; ``/corrupt/NAME`` the file with one
+    byte flipped; ``/short/NAME`` half the file, then the connection closes although
+    the Content-Length promised all of it (an interrupted download).
+    """
+
+    def __init__(self, files: dict[str, bytes]):
+        self.files = files
+        self.requests: list[str] = []
+        origin = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                origin.requests.append(self.path)
+                _, mode, name = self.path.split("/", 2)
+                body = origin.files.get(name)
+                if mode == "dead" or body is None:
+                    self.send_error(404)
+                    return
+                if mode == "corrupt":
+                    body = body[:-1] + bytes([body[-1] ^ 0xFF])
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body[: len(body) // 2] if mode == "short" else body)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def mirror(self, mode: str) -> str:
+        return f"{self.url}/{mode}/"
+
+
+@pytest.fixture
+def origin(tmp_path) -> Iterator[tuple[FakeOrigin, dict]]:
+    source = tmp_path / "source"
+    files = write_tiny_dataset(source)
+    server = FakeOrigin({spec.name: (source / spec.name).read_bytes() for spec in files.values()})
+    server.thread.start()
+    yield server, files
+    server.server.shutdown()
+    server.server.server_close()
+
+
+def refused_mirror() -> str:
+    """A URL on 127.0.0.1 where nothing listens: what a machine without internet sees."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/"
+
+
+def leftovers(folder: Path) -> list[str]:
+    return sorted(path.name for path in folder.rglob("*")) if folder.exists() else []
+
+
+def test_good_download_lands_in_keras_cache_and_loads(origin):
+    server, files = origin
+    (train_images, train_labels), (test_images, _) = load_fashion_mnist(
+        mirrors=[server.mirror("good")], files=files
+    )
+    np.testing.assert_array_equal(train_images, tiny_arrays()["train_images"])
+    assert train_labels.shape == (30,)
+    assert test_images.shape == (10, 28, 28)
+    assert leftovers(keras_cache_dir()) == sorted(spec.name for spec in files.values())
+    assert len(server.requests) == 4
+    # A second load uses the verified local copy: no new request.
+    load_fashion_mnist(mirrors=[server.mirror("good")], files=files)
+    assert len(server.requests) == 4
+
+
+def test_download_goes_to_data_dir_when_given(origin, tmp_path):
+    server, files = origin
+    target = tmp_path / "course-data"
+    assert download_fashion_mnist(target, mirrors=[server.mirror("good")], files=files) == target
+    assert leftovers(target) == sorted(spec.name for spec in files.values())
+    assert not keras_cache_dir().exists()
+
+
+def test_corrupted_download_raises_digest_error_and_leaves_nothing(origin):
+    server, files = origin
+    with pytest.raises(DatasetError, match=r"(?s)Could not download .*sha256.*does not match"):
+        load_fashion_mnist(mirrors=[server.mirror("corrupt")], files=files)
+    assert leftovers(keras_cache_dir()) == []
+
+
+def test_interrupted_download_leaves_nothing(origin):
+    server, files = origin
+    with pytest.raises(DatasetError, match=r"(?s)Could not download .*retrieval incomplete"):
+        load_fashion_mnist(mirrors=[server.mirror("short")], files=files)
+    assert leftovers(keras_cache_dir()) == []
+
+
+@pytest.mark.parametrize("first", ["dead", "refused", "corrupt"])
+def test_failing_first_mirror_falls_through_to_second(origin, first):
+    server, files = origin
+    first_mirror = refused_mirror() if first == "refused" else server.mirror(first)
+    load_fashion_mnist(mirrors=[first_mirror, server.mirror("good")], files=files)
+    assert leftovers(keras_cache_dir()) == sorted(spec.name for spec in files.values())
+    assert sum(path.startswith("/good/") for path in server.requests) == 4
+
+
+def test_only_missing_files_are_downloaded(origin):
+    server, files = origin
+    cache = keras_cache_dir()
+    write_tiny_dataset(cache)
+    (cache / files["test_labels"].name).unlink()
+    load_fashion_mnist(mirrors=[server.mirror("good")], files=files)
+    assert server.requests == [f"/good/{files['test_labels'].name}"]
+
+
+def test_no_network_no_local_copy_lists_every_place(tmp_path, monkeypatch, origin):
+    _, files = origin
+    monkeypatch.setenv("FMNIST_DATA_DIR", str(tmp_path / "offline-copy"))
+    with pytest.raises(DatasetError) as info:
+        load_fashion_mnist(tmp_path / "given", mirrors=[refused_mirror(), refused_mirror()], files=files)
+    message = str(info.value)
+    assert "Connection refused" in message
+    assert message.count("http://127.0.0.1:") == 2  # Both mirrors are listed.
+    for where in (tmp_path / "given", tmp_path / "offline-copy", keras_cache_dir()):
+        assert str(where) in message
+    assert "FMNIST_DATA_DIR=/path/to/that/folder" in message
+    assert not (tmp_path / "given").exists()  # Nothing half-written, not even a folder.
+
+
+def test_existing_good_files_survive_a_failed_download(origin):
+    server, files = origin
+    cache = keras_cache_dir()
+    write_tiny_dataset(cache)
+    (cache / files["test_images"].name).unlink()
+    before = {path.name: path.read_bytes() for path in cache.iterdir()}
+    with pytest.raises(DatasetError):
+        load_fashion_mnist(mirrors=[server.mirror("corrupt")], files=files)
+    assert {path.name: path.read_bytes() for path in cache.iterdir()} == before
+
+
+def test_cli_download_error_exit_status(tmp_path, capsys):
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    for name in (
+        "train-images-idx3-ubyte.gz",
+        "train-labels-idx1-ubyte.gz",
+        "t10k-images-idx3-ubyte.gz",
+        "t10k-labels-idx1-ubyte.gz",
+    ):
+        (folder / name).write_bytes(b"not gzip")
+    assert main(["download", "--data-dir", str(folder)]) == 1
+    assert "not a gzip file" in capsys.readouterr().err
