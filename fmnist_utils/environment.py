@@ -8,14 +8,43 @@ import sys
 
 from fmnist_utils.config import RunConfig, get_config
 
-__all__ = ["DEFAULT_SEED", "in_colab", "setup"]
+__all__ = ["DEFAULT_SEED", "MIN_KERAS", "MIN_TENSORFLOW", "check_versions", "in_colab", "setup"]
 
 DEFAULT_SEED = 42
+MIN_TENSORFLOW = (2, 16)  # The first release that comes with Keras 3.
+MIN_KERAS = (3, 0)
 
 
 def in_colab() -> bool:
     """Return whether the code runs in Google Colab."""
     return "google.colab" in sys.modules
+
+
+def _major_minor(version: str) -> tuple[int, int]:
+    major, minor = version.split(".")[:2]
+    return int(major), int("".join(c for c in minor if c.isdigit()) or 0)
+
+
+def check_versions(tensorflow_version: str, keras_version: str) -> None:
+    """Check that TensorFlow and Keras are recent enough for the course.
+
+    Raises:
+        RuntimeError: One is too old; the message says how to upgrade.
+    """
+    problems = []
+    if _major_minor(tensorflow_version) < MIN_TENSORFLOW:
+        problems.append(
+            f"TensorFlow {tensorflow_version} (need {'.'.join(map(str, MIN_TENSORFLOW))} or newer)"
+        )
+    if _major_minor(keras_version) < MIN_KERAS:
+        problems.append(f"Keras {keras_version} (need 3.0 or newer; the course uses Keras 3)")
+    if problems:
+        raise RuntimeError(
+            "This environment is too old for the course: "
+            + "; ".join(problems)
+            + ". Upgrade with `pip install -U -r requirements.txt` (or run `make lab`, which "
+            "uses its own .venv), then restart the kernel."
+        )
 
 
 def setup(seed: int = DEFAULT_SEED, *, verbose: bool = True) -> RunConfig:
@@ -48,6 +77,7 @@ def setup(seed: int = DEFAULT_SEED, *, verbose: bool = True) -> RunConfig:
     import seaborn as sns
     import tensorflow as tf
 
+    check_versions(tf.__version__, keras.__version__)
     keras.utils.set_random_seed(seed)
     sns.set_theme(context="notebook", style="whitegrid", palette="colorblind")
     mpl.rcParams["figure.dpi"] = 100

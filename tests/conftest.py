@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import matplotlib
 import pytest
 from helpers import write_tiny_dataset
 
 from fmnist_utils.data import DATA_DIR_ENV_VAR
 
-os.environ.setdefault("MPLBACKEND", "Agg")
+# Only this process: notebook kernels started by nbval keep Jupyter's inline backend.
+matplotlib.use("Agg")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 # Read before any test runs: the autouse fixture below hides it from the tests.

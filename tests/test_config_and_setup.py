@@ -16,6 +16,7 @@ from fmnist_utils.config import (
     get_config,
     quick_mode,
 )
+from fmnist_utils.environment import check_versions
 
 
 @pytest.mark.parametrize(
@@ -105,3 +106,20 @@ def test_setup_seeds_everything_and_reports(monkeypatch, capsys):
 def test_setup_rejects_bad_seed():
     with pytest.raises(ValueError, match=r"seed must be a non-negative integer"):
         fmnist_utils.setup(seed=-1)
+
+
+@pytest.mark.parametrize(
+    ("tensorflow_version", "keras_version", "message"),
+    [("2.15.1", "3.0.0", r"TensorFlow 2\.15\.1 \(need 2\.16"), ("2.20.0", "2.15.0", r"Keras 2\.15\.0")],
+)
+def test_old_versions_are_refused_with_a_fix(tensorflow_version, keras_version, message):
+    with pytest.raises(RuntimeError, match=message) as info:
+        check_versions(tensorflow_version, keras_version)
+    assert "pip install -U -r requirements.txt" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("tensorflow_version", "keras_version"), [("2.16.0", "3.0.0"), ("2.21.0rc1", "3.13.2")]
+)
+def test_current_versions_pass(tensorflow_version, keras_version):
+    check_versions(tensorflow_version, keras_version)

@@ -1,0 +1,65 @@
+# Fashion-MNIST CNN course. Two commands do all the set-up:
+#   make lab    create .venv, install, fetch the data, open JupyterLab on notebooks/
+#   make test   create .venv, install the dev tools, run every test and notebook
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+NOTEBOOKS ?= $(wildcard notebooks/[0-9][0-9]_*.ipynb)
+
+# Notebooks run with notebooks/ as their working folder: make a relative data path absolute.
+ifdef FMNIST_DATA_DIR
+override FMNIST_DATA_DIR := $(abspath $(FMNIST_DATA_DIR))
+export FMNIST_DATA_DIR
+endif
+
+.PHONY: help lab test lint format execute data bench clean distclean
+
+help:  ## List the targets.
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10 or newer is needed: run make PYTHON=python3.11 ...")'
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -r requirements.txt -e .
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -r requirements-dev.txt -e .
+	touch $@ $(VENV)/.installed
+
+lab: $(VENV)/.installed  ## Install, make sure the dataset is here, open JupyterLab.
+	$(BIN)/python -m fmnist_utils download
+	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks
+
+data: $(VENV)/.installed  ## Download (or verify) the dataset; FMNIST_DATA_DIR=DIR to choose where.
+	$(BIN)/python -m fmnist_utils download
+
+test: $(VENV)/.installed-dev  ## Lint, package tests, every notebook under nbval (FMNIST_QUICK=1 for quick mode).
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=1800 tests $(NOTEBOOKS)
+
+lint: $(VENV)/.installed-dev  ## Ruff, lint and format check.
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed-dev  ## Let ruff fix what it can and format the code and notebooks.
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+execute: $(VENV)/.installed-dev  ## Run the notebooks in full mode, saving their outputs (NOTEBOOKS=... for some).
+	FMNIST_QUICK=0 $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+		--ExecutePreprocessor.timeout=-1 --ExecutePreprocessor.kernel_name=python3 $(NOTEBOOKS)
+
+bench: $(VENV)/.installed  ## Run the benchmarks; they print their figures.
+	$(BIN)/python benchmarks/data_loading.py
+
+clean:  ## Remove caches (keeps .venv and the data).
+	rm -rf .pytest_cache .ruff_cache build *.egg-info
+	find . -name __pycache__ -not -path './.venv/*' -prune -exec rm -rf {} +
+
+distclean: clean  ## Also remove .venv.
+	rm -rf $(VENV)
