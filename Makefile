@@ -13,6 +13,9 @@ override FMNIST_DATA_DIR := $(abspath $(FMNIST_DATA_DIR))
 export FMNIST_DATA_DIR
 endif
 
+# Jupyter refuses to start as root (containers, some cloud shells) unless told it may.
+LAB_FLAGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
+
 .PHONY: help lab test lint format execute data bench clean distclean
 
 help:  ## List the targets.
@@ -32,7 +35,7 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt pyproject.toml | $
 
 lab: $(VENV)/.installed  ## Install, make sure the dataset is here, open JupyterLab.
 	$(BIN)/python -m fmnist_utils download
-	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks
+	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks $(LAB_FLAGS)
 
 data: $(VENV)/.installed  ## Download (or verify) the dataset; FMNIST_DATA_DIR=DIR to choose where.
 	$(BIN)/python -m fmnist_utils download
