@@ -10,12 +10,22 @@ from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
+import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from fmnist_utils.data import CLASS_NAMES, validate_images, validate_labels
 
-__all__ = ["plot_examples_per_class", "plot_image", "plot_image_grid"]
+__all__ = [
+    "plot_class_distribution",
+    "plot_class_matrix",
+    "plot_examples_per_class",
+    "plot_feature_maps",
+    "plot_filters",
+    "plot_image",
+    "plot_image_grid",
+]
 
 
 def plot_image(image: np.ndarray, *, title: str | None = None, ax: Axes | None = None) -> Figure:
@@ -141,3 +151,201 @@ def plot_examples_per_class(
         for label in range(num_classes)
     ]
     return plot_image_grid(images[chosen.ravel()], titles, columns=num_classes, axes=axes)
+
+
+def plot_class_distribution(
+    train_labels: np.ndarray,
+    test_labels: np.ndarray | None = None,
+    *,
+    class_names: Sequence[str] = CLASS_NAMES,
+    ax: Axes | None = None,
+) -> Figure:
+    """Bar chart of the number of examples per class, training and test side by side.
+
+    Taught in notebook 01.
+
+    Args:
+        train_labels: Integer labels of the training set.
+        test_labels: Integer labels of the test set, if any.
+        class_names: Class names, in label order.
+        ax: Axes to draw into; a new figure when ``None``.
+
+    Returns:
+        The figure drawn into.
+    """
+    num_classes = len(class_names)
+    frames = []
+    for split, labels in (("train", train_labels), ("test", test_labels)):
+        if labels is None:
+            continue
+        validate_labels(labels, num_classes=num_classes, name=f"{split}_labels")
+        counts = np.bincount(labels, minlength=num_classes)
+        frames.append(pd.DataFrame({"class": list(class_names), "examples": counts, "split": split}))
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 3.5))
+    sns.barplot(data=pd.concat(frames), x="class", y="examples", hue="split", ax=ax)
+    ax.tick_params(axis="x", labelrotation=45)
+    ax.set_xlabel("")
+    ax.set_ylabel("examples")
+    ax.figure.tight_layout()
+    return ax.figure
+
+
+def plot_class_matrix(
+    matrix: np.ndarray,
+    *,
+    class_names: Sequence[str] = CLASS_NAMES,
+    title: str | None = None,
+    fmt: str = ".2f",
+    cmap: str = "Blues",
+    xlabel: str = "",
+    ylabel: str = "",
+    ax: Axes | None = None,
+) -> Figure:
+    """Annotated heatmap of a class-by-class matrix (similarities, a confusion matrix).
+
+    Taught in notebook 01 (similarity of the class means); notebook 04 draws its
+    confusion matrix with it.
+
+    Args:
+        matrix: A square array, one row and column per class.
+        class_names: Row and column labels.
+        title: Title of the plot.
+        fmt: Number format of the annotations.
+        cmap: Colour map.
+        xlabel: Label of the columns.
+        ylabel: Label of the rows.
+        ax: Axes to draw into; a new figure when ``None``.
+
+    Returns:
+        The figure drawn into.
+
+    Raises:
+        ValueError: The matrix is not square with one row per class.
+    """
+    matrix = np.asarray(matrix)
+    size = len(class_names)
+    if matrix.shape != (size, size):
+        raise ValueError(
+            f"matrix must have shape ({size}, {size}), one row and column per class, got {matrix.shape}."
+        )
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 6.5))
+    sns.heatmap(
+        matrix,
+        annot=True,
+        fmt=fmt,
+        cmap=cmap,
+        square=True,
+        cbar=False,
+        annot_kws={"fontsize": 8},
+        xticklabels=class_names,
+        yticklabels=class_names,
+        ax=ax,
+    )
+    ax.tick_params(axis="x", labelrotation=45)
+    ax.tick_params(axis="y", labelrotation=0)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title is not None:
+        ax.set_title(title)
+    ax.figure.tight_layout()
+    return ax.figure
+
+
+def _plot_array_grid(
+    arrays: np.ndarray,
+    *,
+    cmap: str,
+    symmetric: bool,
+    columns: int,
+    title_prefix: str,
+    axes: Sequence[Axes] | np.ndarray | None,
+) -> Figure:
+    count = len(arrays)
+    if axes is None:
+        columns = min(columns, count)
+        rows = -(-count // columns)
+        _, grid = plt.subplots(rows, columns, figsize=(1.2 * columns, 1.35 * rows), squeeze=False)
+        axes = grid.ravel()
+    else:
+        axes = np.asarray(axes, dtype=object).ravel()
+        if len(axes) < count:
+            raise ValueError(f"got {count} maps but only {len(axes)} axes.")
+    for index, ax in enumerate(axes):
+        ax.axis("off")
+        if index >= count:
+            continue
+        array = arrays[index]
+        if symmetric:
+            limit = float(np.abs(array).max()) or 1.0
+            ax.imshow(array, cmap=cmap, vmin=-limit, vmax=limit)
+        else:
+            ax.imshow(array, cmap=cmap)
+        ax.set_title(f"{title_prefix}{index}", fontsize=8)
+    figure = axes[0].figure
+    figure.tight_layout()
+    return figure
+
+
+def plot_filters(
+    kernel: np.ndarray, *, columns: int = 8, axes: Sequence[Axes] | np.ndarray | None = None
+) -> Figure:
+    """Draw the filters of a convolution layer with one input channel.
+
+    Taught in notebook 02. Red weights respond to ink, blue ones to background; each
+    filter has its own colour scale, centred on zero.
+
+    Args:
+        kernel: The layer's kernel, ``(height, width, 1, filters)`` (``layer.get_weights()[0]``).
+        columns: Filters per row when a new figure is made.
+        axes: Axes to draw into, one per filter; a new figure when ``None``.
+
+    Returns:
+        The figure drawn into.
+
+    Raises:
+        ValueError: The kernel is not 4-D with one input channel.
+    """
+    kernel = np.asarray(kernel)
+    if kernel.ndim != 4 or kernel.shape[2] != 1:
+        raise ValueError(
+            "kernel must have shape (height, width, 1, filters), the first convolution's, "
+            f"got {kernel.shape}."
+        )
+    filters = np.moveaxis(kernel[:, :, 0, :], -1, 0)
+    return _plot_array_grid(
+        filters, cmap="RdBu_r", symmetric=True, columns=columns, title_prefix="", axes=axes
+    )
+
+
+def plot_feature_maps(
+    maps: np.ndarray,
+    *,
+    max_maps: int | None = None,
+    columns: int = 8,
+    axes: Sequence[Axes] | np.ndarray | None = None,
+) -> Figure:
+    """Draw the channels of one layer's output for one image (see ``models.feature_maps``).
+
+    Taught in notebook 02. Bright pixels are where a filter responds strongly.
+
+    Args:
+        maps: ``(height, width, channels)``.
+        max_maps: Draw only the first channels.
+        columns: Maps per row when a new figure is made.
+        axes: Axes to draw into; a new figure when ``None``.
+
+    Returns:
+        The figure drawn into.
+
+    Raises:
+        ValueError: ``maps`` is not 3-D.
+    """
+    maps = np.asarray(maps)
+    if maps.ndim != 3:
+        raise ValueError(f"maps must have shape (height, width, channels) for one image, got {maps.shape}.")
+    channels = np.moveaxis(maps, -1, 0)[:max_maps]
+    return _plot_array_grid(
+        channels, cmap="viridis", symmetric=False, columns=columns, title_prefix="", axes=axes
+    )

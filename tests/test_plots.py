@@ -7,7 +7,15 @@ import numpy as np
 import pytest
 
 from fmnist_utils.data import CLASS_NAMES
-from fmnist_utils.plots import plot_examples_per_class, plot_image, plot_image_grid
+from fmnist_utils.plots import (
+    plot_class_distribution,
+    plot_class_matrix,
+    plot_examples_per_class,
+    plot_feature_maps,
+    plot_filters,
+    plot_image,
+    plot_image_grid,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -65,3 +73,60 @@ def test_examples_per_class_needs_enough_examples(batch):
     images, labels = batch
     with pytest.raises(ValueError, match=r"class 0 \(T-shirt/top\) has 5 examples, 6 requested"):
         plot_examples_per_class(images, labels, examples_per_class=6)
+
+
+def test_class_distribution_bars_match_counts():
+    train_labels = np.repeat(np.arange(10), np.arange(1, 11))
+    test_labels = np.arange(10)
+    figure = plot_class_distribution(train_labels, test_labels)
+    ax = figure.axes[0]
+    heights = [patch.get_height() for patch in ax.patches if patch.get_width() > 0]
+    assert heights[:10] == list(range(1, 11))  # Training bars first...
+    assert heights[10:20] == [1] * 10  # ...then the test bars.
+    assert [label.get_text() for label in ax.get_xticklabels()] == list(CLASS_NAMES)
+
+
+def test_class_distribution_draws_into_given_axes():
+    figure, ax = plt.subplots()
+    assert plot_class_distribution(np.arange(10), ax=ax) is figure
+
+
+def test_class_matrix_annotates_every_cell():
+    matrix = np.arange(100).reshape(10, 10) / 100
+    figure = plot_class_matrix(matrix, title="similarity", fmt=".1f")
+    ax = figure.axes[0]
+    assert ax.get_title() == "similarity"
+    texts = [text.get_text() for text in ax.texts]
+    assert len(texts) == 100
+    assert texts[11] == "0.1"
+    assert [label.get_text() for label in ax.get_yticklabels()] == list(CLASS_NAMES)
+
+
+def test_class_matrix_rejects_wrong_shape():
+    with pytest.raises(ValueError, match=r"matrix must have shape \(10, 10\)"):
+        plot_class_matrix(np.zeros((3, 3)))
+
+
+def test_filters_one_panel_per_filter_centred_on_zero():
+    kernel = np.random.default_rng(0).normal(size=(3, 3, 1, 12))
+    figure = plot_filters(kernel, columns=6)
+    drawn = [ax for ax in figure.axes if ax.images]
+    assert len(drawn) == 12
+    np.testing.assert_array_equal(drawn[5].images[0].get_array(), kernel[:, :, 0, 5])
+    low, high = drawn[0].images[0].get_clim()
+    assert low == -high
+
+
+def test_filters_rejects_multichannel_kernel():
+    with pytest.raises(ValueError, match=r"kernel must have shape \(height, width, 1, filters\)"):
+        plot_filters(np.zeros((3, 3, 32, 64)))
+
+
+def test_feature_maps_limit_and_errors():
+    maps = np.random.default_rng(0).random((14, 14, 32))
+    figure = plot_feature_maps(maps, max_maps=8, columns=4)
+    drawn = [ax for ax in figure.axes if ax.images]
+    assert len(drawn) == 8
+    np.testing.assert_array_equal(drawn[3].images[0].get_array(), maps[:, :, 3])
+    with pytest.raises(ValueError, match=r"maps must have shape \(height, width, channels\)"):
+        plot_feature_maps(maps[None])

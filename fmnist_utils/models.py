@@ -1,0 +1,198 @@
+"""Model builders and model-inspection helpers.
+
+Taught in notebook 02, which builds the baseline CNN layer by layer with the
+Sequential and the Functional API and checks every shape and parameter count by hand.
+Later notebooks call :func:`build_baseline_cnn`.
+
+Every model takes ``uint8`` images of shape ``(28, 28, 1)`` and rescales them itself
+(its first layer is a ``Rescaling`` layer), so the data can stay ``uint8`` in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import keras
+import numpy as np
+from keras import layers
+
+from fmnist_utils.data import IMAGE_SHAPE, NUM_CLASSES, add_channel_axis, validate_images
+
+__all__ = [
+    "INPUT_SHAPE",
+    "augmentation_layers",
+    "build_baseline_cnn",
+    "feature_maps",
+    "first_conv_layer",
+]
+
+INPUT_SHAPE = (*IMAGE_SHAPE, 1)
+
+
+def _positive_int(value: object, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+    return int(value)
+
+
+def _rate(value: object, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
+        raise ValueError(f"{name} must be a number in [0, 1), got {value!r}.")
+    return float(value)
+
+
+def build_baseline_cnn(
+    *,
+    filters: Sequence[int] = (32, 64),
+    kernel_size: int = 3,
+    dense_units: int = 128,
+    dropout_rate: float = 0.3,
+    batch_norm: bool = False,
+    activation: str = "relu",
+    num_classes: int = NUM_CLASSES,
+    name: str = "baseline_cnn",
+) -> keras.Sequential:
+    """Build the course's baseline CNN (Sequential API).
+
+    Taught in notebook 02. Layout: ``Rescaling`` to [0, 1], then for each entry of
+    ``filters`` a block ``Conv2D(same padding) -> [BatchNormalization] -> activation ->
+    MaxPooling2D(2)``, then ``Flatten -> Dropout -> Dense(dense_units) -> Dropout ->
+    Dense(num_classes, softmax)``.
+
+    Args:
+        filters: Filters of each convolution block; each block halves the image size.
+        kernel_size: Size of the (square, odd) convolution kernels.
+        dense_units: Units of the hidden dense layer.
+        dropout_rate: Dropout rate before the two dense layers (0 turns dropout off,
+            the layers stay so that the layer list does not change).
+        batch_norm: Put a ``BatchNormalization`` layer after every convolution (the
+            convolution then drops its bias, which batch normalization makes useless).
+        activation: Activation of the hidden layers, a Keras activation name.
+        num_classes: Size of the softmax output.
+        name: Name of the model.
+
+    Returns:
+        An uncompiled ``keras.Sequential`` model for ``uint8`` inputs ``(28, 28, 1)``.
+
+    Raises:
+        ValueError: An option has a wrong value (the message names it), or the blocks
+            would shrink the image below 1x1.
+    """
+    if isinstance(filters, (int, str)) or not isinstance(filters, Sequence) or len(filters) == 0:
+        raise ValueError(f"filters must be a non-empty sequence of positive integers, got {filters!r}.")
+    filters = [_positive_int(count, "every entry of filters") for count in filters]
+    kernel_size = _positive_int(kernel_size, "kernel_size")
+    if kernel_size % 2 == 0:
+        raise ValueError(f"kernel_size must be odd (3, 5, ...) so that it has a centre, got {kernel_size}.")
+    dense_units = _positive_int(dense_units, "dense_units")
+    num_classes = _positive_int(num_classes, "num_classes")
+    dropout_rate = _rate(dropout_rate, "dropout_rate")
+    if not isinstance(batch_norm, bool):
+        raise ValueError(f"batch_norm must be True or False, got {batch_norm!r}.")
+    try:
+        keras.activations.get(activation)
+    except (ValueError, TypeError):
+        raise ValueError(
+            f"activation {activation!r} is not a Keras activation; try 'relu', 'elu', 'gelu' or 'tanh'."
+        ) from None
+    if IMAGE_SHAPE[0] // 2 ** len(filters) < 1:
+        raise ValueError(
+            f"{len(filters)} convolution blocks would pool a 28x28 image below 1x1; use at most 4."
+        )
+
+    model = keras.Sequential(name=name)
+    model.add(keras.Input(shape=INPUT_SHAPE, name="image"))
+    model.add(layers.Rescaling(1.0 / 255, name="rescaling"))
+    for block, count in enumerate(filters, start=1):
+        model.add(
+            layers.Conv2D(count, kernel_size, padding="same", use_bias=not batch_norm, name=f"conv{block}")
+        )
+        if batch_norm:
+            model.add(layers.BatchNormalization(name=f"batch_norm{block}"))
+        model.add(layers.Activation(activation, name=f"{activation}{block}"))
+        model.add(layers.MaxPooling2D(2, name=f"pool{block}"))
+    model.add(layers.Flatten(name="flatten"))
+    model.add(layers.Dropout(dropout_rate, name="dropout1"))
+    model.add(layers.Dense(dense_units, activation=activation, name="dense"))
+    model.add(layers.Dropout(dropout_rate, name="dropout2"))
+    model.add(layers.Dense(num_classes, activation="softmax", name="class_probabilities"))
+    return model
+
+
+def augmentation_layers(
+    *,
+    translation: float = 0.1,
+    zoom: float = 0.1,
+    horizontal_flip: bool = True,
+    seed: int | None = None,
+    name: str = "augmentation",
+) -> keras.Sequential:
+    """Random transformations that suit clothing photos, as Keras preprocessing layers.
+
+    Taught in notebook 01. Shifts, small zooms and left-right flips give images a
+    garment could plausibly appear in; vertical flips and large rotations do not
+    (no one photographs a shoe upside down), so they are not offered. The layers are
+    only active in training (``training=True``); at inference they pass images through.
+
+    Args:
+        translation: Largest shift, as a fraction of the image size (0 turns it off).
+        zoom: Largest zoom in or out, as a fraction (0 turns it off).
+        horizontal_flip: Flip left-right at random.
+        seed: Seed of the random transformations.
+        name: Name of the returned model.
+
+    Returns:
+        A ``keras.Sequential`` of the chosen layers, float output in the input's range.
+
+    Raises:
+        ValueError: A fraction outside [0, 1).
+    """
+    translation = _rate(translation, "translation")
+    zoom = _rate(zoom, "zoom")
+    stack = []
+    if translation:
+        stack.append(layers.RandomTranslation(translation, translation, fill_mode="constant", seed=seed))
+    if zoom:
+        stack.append(layers.RandomZoom(zoom, zoom, fill_mode="constant", seed=seed))
+    if horizontal_flip:
+        stack.append(layers.RandomFlip("horizontal", seed=seed))
+    return keras.Sequential(stack, name=name)
+
+
+def first_conv_layer(model: keras.Model) -> layers.Conv2D:
+    """Return the first ``Conv2D`` layer of a model.
+
+    Raises:
+        ValueError: The model has no ``Conv2D`` layer.
+    """
+    for layer in model.layers:
+        if isinstance(layer, layers.Conv2D):
+            return layer
+    raise ValueError(f"model {model.name!r} has no Conv2D layer.")
+
+
+def feature_maps(model: keras.Model, image: np.ndarray, layer_name: str) -> np.ndarray:
+    """Return what one layer of a model outputs for one image.
+
+    Taught in notebook 02: a model is built from the model's input to the layer's
+    output (Functional API) and called on the image.
+
+    Args:
+        model: A built model whose input is a 28x28x1 image.
+        image: One ``uint8`` image, ``(28, 28)`` or ``(28, 28, 1)``.
+        layer_name: Name of the layer to look at (see ``model.summary()``).
+
+    Returns:
+        The layer's output for the image, without the batch axis: for a convolution
+        ``(height, width, channels)``.
+
+    Raises:
+        ValueError: A wrong image, or no layer of that name (the message lists them).
+    """
+    image = np.asarray(image)
+    validate_images(image[np.newaxis], name="image")
+    names = [layer.name for layer in model.layers]
+    if layer_name not in names:
+        raise ValueError(f"model {model.name!r} has no layer {layer_name!r}; its layers: {', '.join(names)}.")
+    probe = keras.Model(model.inputs[0], model.get_layer(layer_name).output)
+    return np.asarray(probe(add_channel_axis(image[np.newaxis]), training=False))[0]

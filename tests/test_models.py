@@ -1,0 +1,146 @@
+"""Model builders: output shapes, parameter counts, a training step, clear errors."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+from fmnist_utils.models import augmentation_layers, build_baseline_cnn, feature_maps, first_conv_layer
+
+
+@pytest.fixture
+def batch():
+    rng = np.random.default_rng(0)
+    return rng.integers(0, 256, (16, 28, 28, 1), dtype=np.uint8), rng.integers(0, 10, 16)
+
+
+def conv_params(kernel: int, channels_in: int, filters: int, bias: bool = True) -> int:
+    return kernel * kernel * channels_in * filters + (filters if bias else 0)
+
+
+def test_default_shapes_and_parameter_count():
+    model = build_baseline_cnn()
+    assert model.input_shape == (None, 28, 28, 1)
+    assert model.output_shape == (None, 10)
+    assert model.get_layer("pool2").output.shape == (None, 7, 7, 64)
+    expected = conv_params(3, 1, 32) + conv_params(3, 32, 64) + (7 * 7 * 64 * 128 + 128) + (128 * 10 + 10)
+    assert expected == 421_642
+    assert model.count_params() == expected
+
+
+def test_three_blocks_and_other_kernel():
+    model = build_baseline_cnn(filters=(16, 32, 64), kernel_size=5, dense_units=64)
+    assert model.get_layer("pool3").output.shape == (None, 3, 3, 64)
+    expected = (
+        conv_params(5, 1, 16)
+        + conv_params(5, 16, 32)
+        + conv_params(5, 32, 64)
+        + (3 * 3 * 64 * 64 + 64)
+        + (64 * 10 + 10)
+    )
+    assert model.count_params() == expected
+
+
+def test_batch_norm_adds_layers_and_drops_conv_bias():
+    model = build_baseline_cnn(batch_norm=True)
+    names = [layer.name for layer in model.layers]
+    assert names[:5] == ["rescaling", "conv1", "batch_norm1", "relu1", "pool1"]
+    assert model.get_layer("conv1").count_params() == conv_params(3, 1, 32, bias=False)
+    # Each BatchNormalization layer has 4 parameters per channel, 2 of them trainable.
+    assert model.get_layer("batch_norm2").count_params() == 4 * 64
+    non_trainable = sum(int(np.prod(w.shape)) for w in model.non_trainable_weights)
+    assert non_trainable == 2 * (32 + 64)
+
+
+def test_predictions_are_probabilities(batch):
+    images, _ = batch
+    probabilities = build_baseline_cnn()(images, training=False).numpy()
+    assert probabilities.shape == (16, 10)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+
+
+@pytest.mark.parametrize("batch_norm", [False, True])
+def test_trains_a_step_and_loss_decreases(batch, batch_norm):
+    keras.utils.set_random_seed(0)
+    images, labels = batch
+    model = build_baseline_cnn(batch_norm=batch_norm, dropout_rate=0.0)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy")
+    before = [w.copy() for w in model.get_weights()]
+    # Twenty steps on the same 16 examples: the model starts to memorise them.
+    losses = [float(model.train_on_batch(images, labels)) for _ in range(20)]
+    assert np.mean(losses[-3:]) < 0.7 * np.mean(losses[:3])
+    assert any(not np.array_equal(a, b) for a, b in zip(before, model.get_weights(), strict=True))
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"filters": ()}, r"filters must be a non-empty sequence"),
+        ({"filters": 32}, r"filters must be a non-empty sequence"),
+        ({"filters": (32, 0)}, r"every entry of filters must be a positive integer, got 0"),
+        ({"filters": (8,) * 5}, r"5 convolution blocks would pool a 28x28 image below 1x1"),
+        ({"kernel_size": 4}, r"kernel_size must be odd"),
+        ({"dense_units": -1}, r"dense_units must be a positive integer"),
+        ({"dropout_rate": 1.0}, r"dropout_rate must be a number in \[0, 1\)"),
+        ({"dropout_rate": "0.5"}, r"dropout_rate must be a number"),
+        ({"batch_norm": "yes"}, r"batch_norm must be True or False"),
+        ({"activation": "relux"}, r"activation 'relux' is not a Keras activation"),
+    ],
+)
+def test_bad_options_are_named(options, message):
+    with pytest.raises(ValueError, match=message):
+        build_baseline_cnn(**options)
+
+
+def test_unknown_option_is_refused():
+    with pytest.raises(TypeError, match=r"unexpected keyword argument 'batchnorm'"):
+        build_baseline_cnn(batchnorm=True)
+
+
+def test_augmentation_keeps_shape_and_is_identity_at_inference(batch):
+    images, _ = batch
+    augment = augmentation_layers(seed=1)
+    assert [type(layer).__name__ for layer in augment.layers] == [
+        "RandomTranslation",
+        "RandomZoom",
+        "RandomFlip",
+    ]
+    as_float = images.astype("float32")
+    np.testing.assert_array_equal(np.asarray(augment(as_float, training=False)), as_float)
+    changed = np.asarray(augment(as_float, training=True))
+    assert changed.shape == images.shape
+    assert not np.array_equal(changed, as_float)
+
+
+def test_augmentation_options():
+    assert [type(layer).__name__ for layer in augmentation_layers(translation=0, zoom=0).layers] == [
+        "RandomFlip"
+    ]
+    with pytest.raises(ValueError, match=r"zoom must be a number in \[0, 1\)"):
+        augmentation_layers(zoom=1.5)
+
+
+def test_feature_maps_and_first_conv_layer(batch):
+    images, _ = batch
+    model = build_baseline_cnn()
+    maps = feature_maps(model, images[0], "conv1")
+    assert maps.shape == (28, 28, 32)
+    assert feature_maps(model, images[0][..., 0], "pool2").shape == (7, 7, 64)
+    assert first_conv_layer(model).name == "conv1"
+    kernel, _ = first_conv_layer(model).get_weights()
+    assert kernel.shape == (3, 3, 1, 32)
+
+
+def test_feature_maps_errors(batch):
+    images, _ = batch
+    model = build_baseline_cnn()
+    with pytest.raises(ValueError, match=r"no layer 'conv9'; its layers: rescaling, conv1"):
+        feature_maps(model, images[0], "conv9")
+    with pytest.raises(ValueError, match=r"image must have dtype uint8"):
+        feature_maps(model, images[0].astype("float32"), "conv1")
+    with pytest.raises(ValueError, match=r"image must have shape"):
+        feature_maps(model, images[:2], "conv1")
+    dense_only = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(10)])
+    with pytest.raises(ValueError, match=r"has no Conv2D layer"):
+        first_conv_layer(dense_only)
