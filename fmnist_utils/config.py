@@ -59,7 +59,7 @@ class RunConfig:
     Attributes:
         quick: Whether quick mode is on.
         train_size: Training examples kept by :meth:`subset` (``None``: all).
-        test_size: Test examples kept by :meth:`subset` with ``split="test"``.
+        test_size: Examples kept by :meth:`subset` for ``split="validation"`` or ``"test"``.
         max_epochs: Cap applied by :meth:`epochs` (``None``: no cap).
         max_trials: Cap applied by :meth:`trials` for hyperparameter searches.
     """
@@ -89,14 +89,15 @@ class RunConfig:
         Args:
             images: Images, first axis the examples.
             labels: Integer labels of the same length.
-            split: ``"train"`` or ``"test"``, which quick-mode size applies.
+            split: ``"train"``, ``"validation"`` or ``"test"``: which quick-mode size
+                applies (validation and test sets get the smaller one).
             seed: Seed of the pick.
 
         Returns:
             ``(images, labels)``, unchanged in full mode.
         """
-        if split not in ("train", "test"):
-            raise ValueError(f"split must be 'train' or 'test', got {split!r}.")
+        if split not in ("train", "validation", "test"):
+            raise ValueError(f"split must be 'train', 'validation' or 'test', got {split!r}.")
         if len(images) != len(labels):
             raise ValueError(
                 f"images and labels must have the same length, got {len(images)} and {len(labels)}."
@@ -117,7 +118,7 @@ class RunConfig:
             return f"Quick mode: off (full run; set {QUICK_ENV_VAR}=1 for a quick check)"
         return (
             f"Quick mode: ON ({QUICK_ENV_VAR}=1): {self.train_size:,} training and "
-            f"{self.test_size:,} test examples, at most {self.max_epochs} epochs. "
+            f"{self.test_size:,} validation or test examples, at most {self.max_epochs} epochs. "
             "Results will be far below the full-run figures quoted in the text."
         )
 

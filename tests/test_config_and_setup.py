@@ -71,6 +71,7 @@ def test_subset_in_quick_mode_is_balanced_ordered_and_seeded(monkeypatch):
     np.testing.assert_array_equal(labels[kept_images], kept_labels)
     np.testing.assert_array_equal(get_config().subset(images, labels)[0], kept_images)
     assert len(get_config().subset(images, labels, "test")[1]) == QUICK_TEST_SIZE
+    assert len(get_config().subset(images, labels, "validation")[1]) == QUICK_TEST_SIZE
 
 
 def test_subset_in_full_mode_returns_everything():
@@ -82,8 +83,8 @@ def test_subset_in_full_mode_returns_everything():
 
 
 def test_subset_rejects_bad_split():
-    with pytest.raises(ValueError, match=r"split must be 'train' or 'test'"):
-        RunConfig(quick=True, train_size=1).subset(np.zeros(3), np.zeros(3), "validation")
+    with pytest.raises(ValueError, match=r"split must be 'train', 'validation' or 'test'"):
+        RunConfig(quick=True, train_size=1).subset(np.zeros(3), np.zeros(3), "valid")
 
 
 def test_setup_seeds_everything_and_reports(monkeypatch, capsys):
