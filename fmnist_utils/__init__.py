@@ -2,6 +2,7 @@
 
 Modules:
     data: load and verify the dataset, split and preprocess it.
+    models: the baseline CNN builder, augmentation layers, feature maps.
     config: quick mode (``FMNIST_QUICK=1``), the one place that sizes a run.
     environment: :func:`setup`, called by every notebook's Setup cell.
     plots: static plots that take ``ax=`` and return the figure.
