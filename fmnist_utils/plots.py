@@ -52,6 +52,27 @@ def plot_image(image: np.ndarray, *, title: str | None = None, ax: Axes | None =
     return ax.figure
 
 
+def _grid_axes(
+    count: int,
+    columns: int,
+    axes: Sequence[Axes] | np.ndarray | None,
+    *,
+    what: str,
+    cell_size: tuple[float, float],
+) -> np.ndarray:
+    """Return ``count`` or more axes: the ones given (checked), or a new grid of them."""
+    if axes is None:
+        columns = min(columns, count)
+        rows = -(-count // columns)
+        width, height = cell_size
+        _, grid = plt.subplots(rows, columns, figsize=(width * columns, height * rows), squeeze=False)
+        return grid.ravel()
+    axes = np.asarray(axes, dtype=object).ravel()
+    if len(axes) < count:
+        raise ValueError(f"got {count} {what} but only {len(axes)} axes.")
+    return axes
+
+
 def plot_image_grid(
     images: np.ndarray,
     titles: Sequence[str] | None = None,
@@ -79,15 +100,7 @@ def plot_image_grid(
         raise ValueError("images is empty: there is nothing to plot.")
     if titles is not None and len(titles) != count:
         raise ValueError(f"got {count} images but {len(titles)} titles.")
-    if axes is None:
-        columns = min(columns, count)
-        rows = -(-count // columns)
-        _, grid = plt.subplots(rows, columns, figsize=(1.3 * columns, 1.5 * rows), squeeze=False)
-        axes = grid.ravel()
-    else:
-        axes = np.asarray(axes, dtype=object).ravel()
-        if len(axes) < count:
-            raise ValueError(f"got {count} images but only {len(axes)} axes.")
+    axes = _grid_axes(count, columns, axes, what="images", cell_size=(1.3, 1.5))
     for index, ax in enumerate(axes):
         if index < count:
             plot_image(images[index], title=None if titles is None else titles[index], ax=ax)
@@ -259,19 +272,11 @@ def _plot_array_grid(
     cmap: str,
     symmetric: bool,
     columns: int,
-    title_prefix: str,
     axes: Sequence[Axes] | np.ndarray | None,
 ) -> Figure:
+    """Draw 2-D float arrays in a grid, each titled with its index."""
     count = len(arrays)
-    if axes is None:
-        columns = min(columns, count)
-        rows = -(-count // columns)
-        _, grid = plt.subplots(rows, columns, figsize=(1.2 * columns, 1.35 * rows), squeeze=False)
-        axes = grid.ravel()
-    else:
-        axes = np.asarray(axes, dtype=object).ravel()
-        if len(axes) < count:
-            raise ValueError(f"got {count} maps but only {len(axes)} axes.")
+    axes = _grid_axes(count, columns, axes, what="maps", cell_size=(1.2, 1.35))
     for index, ax in enumerate(axes):
         ax.axis("off")
         if index >= count:
@@ -282,7 +287,7 @@ def _plot_array_grid(
             ax.imshow(array, cmap=cmap, vmin=-limit, vmax=limit)
         else:
             ax.imshow(array, cmap=cmap)
-        ax.set_title(f"{title_prefix}{index}", fontsize=8)
+        ax.set_title(str(index), fontsize=8)
     figure = axes[0].figure
     figure.tight_layout()
     return figure
@@ -314,9 +319,7 @@ def plot_filters(
             f"got {kernel.shape}."
         )
     filters = np.moveaxis(kernel[:, :, 0, :], -1, 0)
-    return _plot_array_grid(
-        filters, cmap="RdBu_r", symmetric=True, columns=columns, title_prefix="", axes=axes
-    )
+    return _plot_array_grid(filters, cmap="RdBu_r", symmetric=True, columns=columns, axes=axes)
 
 
 def plot_feature_maps(
@@ -346,6 +349,4 @@ def plot_feature_maps(
     if maps.ndim != 3:
         raise ValueError(f"maps must have shape (height, width, channels) for one image, got {maps.shape}.")
     channels = np.moveaxis(maps, -1, 0)[:max_maps]
-    return _plot_array_grid(
-        channels, cmap="viridis", symmetric=False, columns=columns, title_prefix="", axes=axes
-    )
+    return _plot_array_grid(channels, cmap="viridis", symmetric=False, columns=columns, axes=axes)
