@@ -16,7 +16,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from fmnist_utils.data import IMAGE_SHAPE, NUM_CLASSES, add_channel_axis, validate_images
+from fmnist_utils.data import IMAGE_SHAPE, NUM_CLASSES, add_channel_axis, rescaling_layer, validate_images
 
 __all__ = [
     "INPUT_SHAPE",
@@ -102,7 +102,7 @@ def build_baseline_cnn(
 
     model = keras.Sequential(name=name)
     model.add(keras.Input(shape=INPUT_SHAPE, name="image"))
-    model.add(layers.Rescaling(1.0 / 255, name="rescaling"))
+    model.add(rescaling_layer())
     for block, count in enumerate(filters, start=1):
         model.add(
             layers.Conv2D(count, kernel_size, padding="same", use_bias=not batch_norm, name=f"conv{block}")
