@@ -53,8 +53,10 @@ __all__ = [
     "download_fashion_mnist",
     "keras_cache_dir",
     "load_fashion_mnist",
+    "load_image_file",
     "make_dataset",
     "one_hot",
+    "picture_to_fashion_mnist",
     "read_idx_images",
     "read_idx_labels",
     "rescaling_layer",
@@ -741,3 +743,107 @@ def make_dataset(
     if shuffle:
         dataset = dataset.shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)
     return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+# --------------------------------------------------------------------------- new pictures
+
+
+def picture_to_fashion_mnist(picture: np.ndarray) -> np.ndarray:
+    """Turn a photo of one garment into a Fashion-MNIST-style 28x28 image.
+
+    Taught in notebook 04. Follows the dataset's own recipe: the garment becomes light
+    on a black background (a light background is detected from the picture's border
+    and inverted), the picture is trimmed to the garment, its longest side scaled to
+    28 pixels, centred, and stretched to the full 0..255 range.
+
+    Args:
+        picture: ``(height, width)`` grayscale, ``(height, width, 3)`` RGB or
+            ``(height, width, 4)`` RGBA (transparent pixels count as white background);
+            any size, integer 0..255 or float 0..1.
+
+    Returns:
+        A ``uint8`` array of shape ``(28, 28)``.
+
+    Raises:
+        ValueError: A shape that is not a picture, or a blank picture (nothing stands
+            out from the background).
+    """
+    from PIL import Image
+
+    picture = np.asarray(picture)
+    if picture.ndim not in (2, 3) or (picture.ndim == 3 and picture.shape[2] not in (1, 3, 4)):
+        raise ValueError(
+            "picture must be (height, width) grayscale or (height, width, 3 or 4) colour, "
+            f"got {picture.shape}."
+        )
+    if min(picture.shape[:2]) < 2:
+        raise ValueError(f"picture is too small to classify: {picture.shape[1]}x{picture.shape[0]} pixels.")
+    pixels = picture.astype(np.float64)
+    if np.issubdtype(picture.dtype, np.floating) and pixels.max() <= 1.0:
+        pixels *= 255.0
+    if pixels.ndim == 3:
+        if pixels.shape[2] == 4:  # Composite onto white: transparent = background.
+            alpha = pixels[..., 3:] / 255.0
+            pixels = pixels[..., :3] * alpha + 255.0 * (1.0 - alpha)
+        gray = pixels[..., :3].mean(axis=2) if pixels.shape[2] >= 3 else pixels[..., 0]
+    else:
+        gray = pixels
+    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    if np.median(border) > 127:  # Light background: invert, as Fashion-MNIST is light on black.
+        gray = 255.0 - gray
+        border = 255.0 - border
+    background = float(np.median(border))
+    contrast = gray.max() - background
+    if contrast < 16:
+        raise ValueError(
+            "the picture is blank: nothing stands out from its background "
+            f"(the brightest pixel differs by {contrast:.0f} of 255). Use a photo of one garment."
+        )
+    mask = gray > background + 0.15 * contrast
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    trimmed = np.clip(gray[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1] - background, 0, None)
+    height, width = trimmed.shape
+    scale = 28 / max(height, width)
+    new_size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    resized = np.asarray(
+        Image.fromarray(trimmed.astype(np.float32), mode="F").resize(new_size, Image.Resampling.LANCZOS)
+    )
+    canvas = np.zeros((28, 28), dtype=np.float64)
+    top, left = (28 - new_size[1]) // 2, (28 - new_size[0]) // 2
+    canvas[top : top + new_size[1], left : left + new_size[0]] = np.clip(resized, 0, None)
+    canvas *= 255.0 / max(canvas.max(), 1e-9)
+    return canvas.round().astype(np.uint8)
+
+
+def load_image_file(path: str | os.PathLike[str]) -> np.ndarray:
+    """Read an image file and turn it into a Fashion-MNIST-style 28x28 ``uint8`` image.
+
+    Taught in notebook 04. Any format Pillow reads (PNG, JPEG, GIF, BMP, WebP...), any
+    size, colour or grayscale, with or without transparency; see
+    :func:`picture_to_fashion_mnist`.
+
+    Raises:
+        FileNotFoundError: No such file.
+        ValueError: The file is empty, is not an image, is corrupt, or the picture is blank.
+    """
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file.")
+    if path.stat().st_size == 0:
+        raise ValueError(f"{path}: the file is empty; expected an image file (PNG, JPEG, ...).")
+    try:
+        with Image.open(path) as opened:
+            opened.load()
+            picture = ImageOps.exif_transpose(opened)
+            has_alpha = picture.mode in ("RGBA", "LA", "PA") or "transparency" in picture.info
+            array = np.asarray(picture.convert("RGBA" if has_alpha else "RGB"))
+    except UnidentifiedImageError:
+        raise ValueError(
+            f"{path}: not an image file that can be read (PNG, JPEG, GIF, BMP, WebP...). "
+            "Check that it is a picture and not, say, a text or HTML file saved with an image name."
+        ) from None
+    except (OSError, SyntaxError) as error:
+        raise ValueError(f"{path}: the image data is corrupt or truncated ({error}).") from None
+    return picture_to_fashion_mnist(array)

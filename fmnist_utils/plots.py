@@ -6,7 +6,8 @@ creates one otherwise, and returns the :class:`matplotlib.figure.Figure`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -17,14 +18,21 @@ from matplotlib.figure import Figure
 
 from fmnist_utils.data import CLASS_NAMES, validate_images, validate_labels
 
+if TYPE_CHECKING:
+    from fmnist_utils.evaluation import CalibrationBins
+
 __all__ = [
+    "plot_calibration",
     "plot_class_distribution",
     "plot_class_matrix",
     "plot_examples_per_class",
     "plot_feature_maps",
     "plot_filters",
+    "plot_grad_cam",
     "plot_image",
     "plot_image_grid",
+    "plot_learning_curves",
+    "plot_per_class_accuracy",
 ]
 
 
@@ -350,3 +358,160 @@ def plot_feature_maps(
         raise ValueError(f"maps must have shape (height, width, channels) for one image, got {maps.shape}.")
     channels = np.moveaxis(maps, -1, 0)[:max_maps]
     return _plot_array_grid(channels, cmap="viridis", symmetric=False, columns=columns, axes=axes)
+
+
+def plot_learning_curves(
+    histories: Mapping[str, Mapping[str, Sequence[float]]] | Mapping[str, Sequence[float]],
+    *,
+    metrics: Sequence[str] = ("loss", "accuracy"),
+    axes: Sequence[Axes] | np.ndarray | None = None,
+) -> Figure:
+    """Learning curves: each metric per epoch, training (solid) against validation (dashed).
+
+    Taught in notebook 03.
+
+    Args:
+        histories: One ``history.history`` dict, or several keyed by a label (one colour
+            each), to compare runs.
+        metrics: Metrics to draw, one panel each; ``val_<metric>`` is drawn with each.
+        axes: One axes per metric; a new figure when ``None``.
+
+    Returns:
+        The figure drawn into.
+
+    Raises:
+        ValueError: A history without one of the metrics, or too few axes.
+    """
+    if histories and all(isinstance(value, Mapping) for value in histories.values()):
+        runs = dict(histories)
+    else:
+        runs = {"": histories}
+    for label, history in runs.items():
+        for metric in metrics:
+            if metric not in history:
+                name = f"history {label!r}" if label else "history"
+                raise ValueError(f"{name} has no {metric!r}; it has {sorted(history)}.")
+    axes = _grid_axes(len(metrics), len(metrics), axes, what="metrics", cell_size=(5.0, 3.6))
+    palette = sns.color_palette(n_colors=max(len(runs), 1))
+    for ax, metric in zip(axes, metrics, strict=False):
+        for colour, (label, history) in zip(palette, runs.items(), strict=False):
+            epochs = np.arange(1, len(history[metric]) + 1)
+            prefix = f"{label}, " if label else ""
+            ax.plot(epochs, history[metric], color=colour, label=f"{prefix}training")
+            if f"val_{metric}" in history:
+                ax.plot(
+                    epochs,
+                    history[f"val_{metric}"],
+                    color=colour,
+                    linestyle="--",
+                    label=f"{prefix}validation",
+                )
+        ax.set(xlabel="epoch", ylabel=metric, title=metric)
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.legend(fontsize=8)
+    figure = axes[0].figure
+    figure.tight_layout()
+    return figure
+
+
+def plot_per_class_accuracy(
+    accuracies: np.ndarray, *, class_names: Sequence[str] = CLASS_NAMES, ax: Axes | None = None
+) -> Figure:
+    """Horizontal bar chart of the accuracy of each class, worst class first.
+
+    Taught in notebook 04.
+
+    Raises:
+        ValueError: Not one accuracy per class.
+    """
+    accuracies = np.asarray(accuracies, dtype=float)
+    if accuracies.shape != (len(class_names),):
+        raise ValueError(
+            f"accuracies must have one value per class ({len(class_names)}), got {accuracies.shape}."
+        )
+    order = np.argsort(accuracies)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 4))
+    ax.barh([class_names[index] for index in order], accuracies[order], color=sns.color_palette()[0])
+    for position, index in enumerate(order):
+        ax.text(accuracies[index], position, f" {accuracies[index]:.1%}", va="center", fontsize=8)
+    ax.set(xlim=(0, 1.1), xlabel="accuracy", title="Accuracy per class")
+    ax.figure.tight_layout()
+    return ax.figure
+
+
+def plot_calibration(
+    bins: CalibrationBins, confidence: np.ndarray, correct: np.ndarray, *, axes: Sequence[Axes] | None = None
+) -> Figure:
+    """Confidence histogram (right and wrong predictions) and reliability diagram.
+
+    Taught in notebook 04.
+
+    Args:
+        bins: From :func:`fmnist_utils.evaluation.calibration_bins`.
+        confidence: Each prediction's largest probability.
+        correct: Whether each prediction is right.
+        axes: Two axes; a new figure when ``None``.
+
+    Returns:
+        The figure drawn into.
+    """
+    confidence = np.asarray(confidence)
+    correct = np.asarray(correct, dtype=bool)
+    if confidence.shape != correct.shape:
+        raise ValueError(
+            f"confidence and correct must have the same shape, got {confidence.shape} and {correct.shape}."
+        )
+    axes = _grid_axes(2, 2, axes, what="panels", cell_size=(5.0, 4.0))
+    hist_ax, reliability_ax = axes[0], axes[1]
+    hist_ax.hist(
+        [confidence[correct], confidence[~correct]], bins=bins.edges, stacked=True, label=["right", "wrong"]
+    )
+    hist_ax.set(
+        yscale="log", xlabel="confidence (largest probability)", ylabel="predictions", title="Confidence"
+    )
+    hist_ax.legend()
+    centres = (bins.edges[:-1] + bins.edges[1:]) / 2
+    filled = bins.counts > 0
+    width = bins.edges[1] - bins.edges[0]
+    reliability_ax.bar(centres[filled], bins.accuracy[filled], width=width * 0.9, label="accuracy in the bin")
+    reliability_ax.plot([0, 1], [0, 1], color="gray", linestyle="--", label="perfect calibration")
+    reliability_ax.plot(
+        centres[filled], bins.confidence[filled], "o", color="black", markersize=3, label="mean confidence"
+    )
+    reliability_ax.set(
+        xlim=(0, 1),
+        ylim=(0, 1),
+        xlabel="confidence",
+        ylabel="accuracy",
+        title=f"Reliability (ECE = {bins.expected_calibration_error:.3f})",
+    )
+    reliability_ax.legend(fontsize=8, loc="upper left")
+    figure = axes[0].figure
+    figure.tight_layout()
+    return figure
+
+
+def plot_grad_cam(
+    image: np.ndarray, heatmap: np.ndarray, *, title: str | None = None, ax: Axes | None = None
+) -> Figure:
+    """Draw a Grad-CAM heatmap over its image.
+
+    Taught in notebook 04.
+
+    Args:
+        image: The ``uint8`` image, ``(28, 28)`` or ``(28, 28, 1)``.
+        heatmap: ``(28, 28)`` values in [0, 1] from :func:`fmnist_utils.evaluation.grad_cam`.
+        title: Title above the plot.
+        ax: Axes to draw into; a new figure when ``None``.
+
+    Returns:
+        The figure drawn into.
+    """
+    heatmap = np.asarray(heatmap)
+    if heatmap.shape != (28, 28):
+        raise ValueError(f"heatmap must have shape (28, 28), got {heatmap.shape}.")
+    figure = plot_image(image, title=title, ax=ax)
+    ax = ax if ax is not None else figure.axes[0]
+    ax.imshow(heatmap, cmap="jet", alpha=0.45, vmin=0, vmax=1)
+    return figure

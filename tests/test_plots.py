@@ -8,13 +8,17 @@ import pytest
 
 from fmnist_utils.data import CLASS_NAMES
 from fmnist_utils.plots import (
+    plot_calibration,
     plot_class_distribution,
     plot_class_matrix,
     plot_examples_per_class,
     plot_feature_maps,
     plot_filters,
+    plot_grad_cam,
     plot_image,
     plot_image_grid,
+    plot_learning_curves,
+    plot_per_class_accuracy,
 )
 
 
@@ -130,3 +134,78 @@ def test_feature_maps_limit_and_errors():
     np.testing.assert_array_equal(drawn[3].images[0].get_array(), maps[:, :, 3])
     with pytest.raises(ValueError, match=r"maps must have shape \(height, width, channels\)"):
         plot_feature_maps(maps[None])
+
+
+def test_learning_curves_one_history():
+    history = {
+        "loss": [1.0, 0.5, 0.3],
+        "val_loss": [1.1, 0.7, 0.6],
+        "accuracy": [0.5, 0.7, 0.8],
+        "val_accuracy": [0.4, 0.6, 0.7],
+    }
+    figure = plot_learning_curves(history)
+    loss_ax, accuracy_ax = figure.axes
+    assert [ax.get_title() for ax in figure.axes] == ["loss", "accuracy"]
+    assert len(loss_ax.lines) == 2
+    np.testing.assert_array_equal(loss_ax.lines[1].get_ydata(), [1.1, 0.7, 0.6])
+    np.testing.assert_array_equal(loss_ax.lines[0].get_xdata(), [1, 2, 3])  # Epochs count from 1.
+    assert [text.get_text() for text in accuracy_ax.get_legend().get_texts()] == ["training", "validation"]
+
+
+def test_learning_curves_compare_runs():
+    runs = {
+        "dropout": {"loss": [1.0, 0.6], "val_loss": [0.9, 0.7]},
+        "no dropout": {"loss": [0.9, 0.3, 0.1], "val_loss": [0.8, 0.7, 0.9]},
+    }
+    figure = plot_learning_curves(runs, metrics=("loss",))
+    ax = figure.axes[0]
+    assert len(ax.lines) == 4
+    labels = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert labels == [
+        "dropout, training",
+        "dropout, validation",
+        "no dropout, training",
+        "no dropout, validation",
+    ]
+    assert ax.lines[0].get_color() != ax.lines[2].get_color()
+
+
+def test_learning_curves_missing_metric():
+    with pytest.raises(ValueError, match=r"history has no 'accuracy'; it has \['loss'\]"):
+        plot_learning_curves({"loss": [1.0]})
+
+
+def test_per_class_accuracy_sorted_worst_first():
+    accuracies = np.linspace(0.5, 0.95, 10)[::-1]  # Class 9 is the worst.
+    figure = plot_per_class_accuracy(accuracies)
+    ax = figure.axes[0]
+    assert ax.get_yticklabels()[0].get_text() == CLASS_NAMES[9]
+    assert [round(patch.get_width(), 3) for patch in ax.patches][:2] == [0.5, 0.55]
+    with pytest.raises(ValueError, match=r"one value per class"):
+        plot_per_class_accuracy(np.ones(3))
+
+
+def test_calibration_plot_panels():
+    from fmnist_utils.evaluation import calibration_bins
+
+    rng = np.random.default_rng(0)
+    probabilities = rng.dirichlet(np.ones(10) * 0.3, size=500)
+    labels = rng.integers(0, 10, 500)
+    bins = calibration_bins(probabilities, labels)
+    confidence = probabilities.max(axis=1)
+    correct = probabilities.argmax(axis=1) == labels
+    figure = plot_calibration(bins, confidence, correct)
+    hist_ax, reliability_ax = figure.axes
+    assert f"ECE = {bins.expected_calibration_error:.3f}" in reliability_ax.get_title()
+    bar_heights = [patch.get_height() for patch in reliability_ax.patches]
+    np.testing.assert_allclose(bar_heights, bins.accuracy[bins.counts > 0])
+    assert sum(patch.get_height() for patch in hist_ax.patches) == pytest.approx(500)
+
+
+def test_grad_cam_overlay():
+    figure = plot_grad_cam(np.zeros((28, 28), np.uint8), np.ones((28, 28)) / 2, title="Bag")
+    ax = figure.axes[0]
+    assert len(ax.images) == 2
+    assert ax.get_title() == "Bag"
+    with pytest.raises(ValueError, match=r"heatmap must have shape \(28, 28\)"):
+        plot_grad_cam(np.zeros((28, 28), np.uint8), np.ones((7, 7)))

@@ -1,0 +1,290 @@
+"""Compiling and training models with the callbacks a practitioner uses.
+
+Taught in notebook 03, which explains each callback; notebooks 04 and 05 and the
+benchmarks call :func:`fit_model` and :func:`train_baseline` instead of repeating it.
+
+A training run lives in one folder (``run_dir``)::
+
+    runs/baseline/
+        best.keras          the best model so far (ModelCheckpoint)
+        training_log.csv    one row per epoch (CSVLogger)
+        logs/               TensorBoard's event files
+        backup/             BackupAndRestore's state while a run is under way
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from fmnist_utils.data import make_dataset, validate_images, validate_labels
+from fmnist_utils.models import build_baseline_cnn
+
+__all__ = [
+    "BASELINE_RECIPE",
+    "TrainingResult",
+    "compile_model",
+    "fit_model",
+    "load_model",
+    "standard_callbacks",
+    "train_baseline",
+]
+
+#: How notebook 03 trains the baseline CNN; notebook 04 and the benchmark reuse it.
+BASELINE_RECIPE = {
+    "epochs": 15,
+    "batch_size": 128,
+    "learning_rate": 1e-3,
+    "patience": 4,
+    "validation_size": 0.1,
+}
+
+
+@dataclass
+class TrainingResult:
+    """What :func:`fit_model` measured.
+
+    Attributes:
+        history: Per-epoch metrics (``loss``, ``accuracy``, ``val_loss``, ...),
+            for the epochs run by this call.
+        seconds: Wall-clock time of ``fit``, validation included.
+        images_per_second: Training images processed per second of ``fit``.
+        epochs_run: Epochs run by this call (fewer than asked after early stopping,
+            or after resuming an interrupted run).
+        best_epoch: 1-based epoch with the best monitored value in this call.
+        run_dir: The run's folder.
+    """
+
+    history: dict[str, list[float]]
+    seconds: float
+    images_per_second: float
+    epochs_run: int
+    best_epoch: int
+    run_dir: Path
+    checkpoint_path: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.checkpoint_path = self.run_dir / "best.keras"
+
+
+def compile_model(model: keras.Model, *, learning_rate: float = 1e-3) -> keras.Model:
+    """Compile a classifier for integer labels: Adam, sparse cross-entropy, accuracy.
+
+    Taught in notebook 03.
+
+    Args:
+        model: A model whose output is a softmax over the classes.
+        learning_rate: Adam's learning rate.
+
+    Returns:
+        The same model, compiled.
+
+    Raises:
+        ValueError: ``learning_rate`` is not a positive number.
+    """
+    if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float)) or learning_rate <= 0:
+        raise ValueError(f"learning_rate must be a positive number, got {learning_rate!r}.")
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+        loss=keras.losses.SparseCategoricalCrossentropy(),
+        metrics=["accuracy"],
+    )
+    return model
+
+
+def standard_callbacks(
+    run_dir: str | os.PathLike[str],
+    *,
+    monitor: str = "val_loss",
+    patience: int | None = 4,
+    tensorboard: bool = True,
+) -> list[keras.callbacks.Callback]:
+    """The callbacks of every training run in the course.
+
+    Taught in notebook 03:
+
+    - ``EarlyStopping``: stop after ``patience`` epochs without improvement of
+      ``monitor`` and restore the best weights (``patience=None`` leaves it out).
+    - ``ModelCheckpoint``: keep the best model in ``run_dir/best.keras``.
+    - ``CSVLogger``: append one row per epoch to ``run_dir/training_log.csv``.
+    - ``TensorBoard``: event files in ``run_dir/logs`` (``%tensorboard --logdir ...``).
+    - ``BackupAndRestore``: save the state after every epoch in ``run_dir/backup``, so a
+      run interrupted by a kernel restart resumes where it stopped when started again.
+
+    Args:
+        run_dir: The run's folder; created if needed.
+        monitor: The validation metric that decides "best".
+        patience: Epochs without improvement before stopping.
+        tensorboard: Include the TensorBoard callback.
+
+    Returns:
+        The callbacks, to pass to ``model.fit(callbacks=...)``.
+    """
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    mode = "max" if "acc" in monitor else "min"
+    callbacks: list[keras.callbacks.Callback] = [
+        keras.callbacks.BackupAndRestore(backup_dir=str(run_dir / "backup")),
+        keras.callbacks.ModelCheckpoint(
+            run_dir / "best.keras", monitor=monitor, mode=mode, save_best_only=True
+        ),
+        keras.callbacks.CSVLogger(str(run_dir / "training_log.csv"), append=True),
+    ]
+    if patience is not None:
+        callbacks.append(
+            keras.callbacks.EarlyStopping(
+                monitor=monitor, mode=mode, patience=patience, restore_best_weights=True, verbose=1
+            )
+        )
+    if tensorboard:
+        callbacks.append(keras.callbacks.TensorBoard(log_dir=str(run_dir / "logs")))
+    return callbacks
+
+
+def fit_model(
+    model: keras.Model,
+    train: tuple[np.ndarray, np.ndarray],
+    validation: tuple[np.ndarray, np.ndarray],
+    *,
+    epochs: int,
+    batch_size: int = 128,
+    run_dir: str | os.PathLike[str] = "runs/model",
+    monitor: str = "val_loss",
+    patience: int | None = 4,
+    tensorboard: bool = True,
+    seed: int = 42,
+    extra_callbacks: list[keras.callbacks.Callback] | None = None,
+    verbose: int | str = 2,
+) -> TrainingResult:
+    """Train a compiled model on ``uint8`` images with the standard callbacks.
+
+    Taught in notebook 03. Builds shuffled ``tf.data`` pipelines (see
+    :func:`fmnist_utils.data.make_dataset`), calls :func:`standard_callbacks` and
+    ``model.fit``, and measures the time. The model ends with the best weights
+    (early stopping restores them) and the best model is also saved in
+    ``run_dir/best.keras``. A run interrupted by a kernel restart resumes from its last
+    completed epoch when this is called again with the same ``run_dir``.
+
+    Args:
+        model: A compiled model (see :func:`compile_model`).
+        train: ``(images, labels)`` to train on: ``uint8`` images, integer labels.
+        validation: ``(images, labels)`` to monitor, taken from the training data.
+        epochs: The most epochs to train.
+        batch_size: Examples per training step.
+        run_dir: The run's folder (see the module docstring).
+        monitor: The validation metric for early stopping and the checkpoint.
+        patience: Epochs without improvement before stopping; ``None``: never stop early.
+        tensorboard: Write TensorBoard logs.
+        seed: Seed of the shuffling.
+        extra_callbacks: More callbacks, run after the standard ones.
+        verbose: ``model.fit``'s verbosity (2: one line per epoch).
+
+    Returns:
+        The history and timings of this call.
+
+    Raises:
+        ValueError: The model is not compiled, or bad images, labels or options.
+    """
+    if not getattr(model, "compiled", False) or model.optimizer is None:
+        raise ValueError(
+            "the model is not compiled: call fmnist_utils.training.compile_model(model) "
+            "or model.compile(...) first."
+        )
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be a positive integer, got {epochs!r}.")
+    for name, (images, labels) in (("train", train), ("validation", validation)):
+        validate_images(images, name=f"{name} images")
+        validate_labels(labels, name=f"{name} labels")
+    train_dataset = make_dataset(*train, batch_size=batch_size, shuffle=True, seed=seed)
+    validation_dataset = make_dataset(*validation, batch_size=max(batch_size, 512))
+    callbacks = standard_callbacks(run_dir, monitor=monitor, patience=patience, tensorboard=tensorboard)
+    callbacks += list(extra_callbacks or [])
+
+    start = time.perf_counter()
+    history = model.fit(
+        train_dataset,
+        validation_data=validation_dataset,
+        epochs=epochs,
+        callbacks=callbacks,
+        shuffle=False,  # The tf.data pipeline shuffles every epoch already.
+        verbose=verbose,
+    )
+    seconds = time.perf_counter() - start
+
+    values = history.history
+    epochs_run = len(values.get("loss", []))
+    monitored = values.get(monitor, [])
+    if monitored:
+        best_index = int(np.argmax(monitored) if "acc" in monitor else np.argmin(monitored))
+    else:
+        best_index = max(epochs_run - 1, 0)
+    return TrainingResult(
+        history={key: [float(value) for value in series] for key, series in values.items()},
+        seconds=seconds,
+        images_per_second=epochs_run * len(train[1]) / seconds if seconds > 0 else float("nan"),
+        epochs_run=epochs_run,
+        best_epoch=history.epoch[best_index] + 1 if history.epoch else 0,
+        run_dir=Path(run_dir),
+    )
+
+
+def train_baseline(
+    train: tuple[np.ndarray, np.ndarray],
+    validation: tuple[np.ndarray, np.ndarray],
+    *,
+    epochs: int | None = None,
+    run_dir: str | os.PathLike[str] = "runs/baseline",
+    tensorboard: bool = False,
+    verbose: int | str = 2,
+) -> tuple[keras.Model, TrainingResult]:
+    """Build, compile and train the baseline CNN with notebook 03's recipe.
+
+    Used by notebook 04 (when notebook 03's saved model is missing) and by the
+    benchmarks, so that they train exactly what notebook 03 trains.
+
+    Args:
+        train: Training ``(images, labels)``.
+        validation: Validation ``(images, labels)``.
+        epochs: Epochs (default: :data:`BASELINE_RECIPE`'s).
+        run_dir: The run's folder.
+        tensorboard: Write TensorBoard logs.
+        verbose: ``model.fit``'s verbosity.
+
+    Returns:
+        The trained model (best weights) and what training measured.
+    """
+    model = compile_model(build_baseline_cnn(), learning_rate=BASELINE_RECIPE["learning_rate"])
+    result = fit_model(
+        model,
+        train,
+        validation,
+        epochs=BASELINE_RECIPE["epochs"] if epochs is None else epochs,
+        batch_size=BASELINE_RECIPE["batch_size"],
+        patience=BASELINE_RECIPE["patience"],
+        run_dir=run_dir,
+        tensorboard=tensorboard,
+        verbose=verbose,
+    )
+    return model, result
+
+
+def load_model(path: str | os.PathLike[str]) -> keras.Model:
+    """Load a model saved as a ``.keras`` file, with Keras' safe mode on.
+
+    Safe mode refuses files that would run arbitrary code (lambda layers) when loaded.
+
+    Raises:
+        FileNotFoundError: No such file; the message says which notebook makes it.
+        ValueError: Not a ``.keras`` file.
+    """
+    path = Path(path)
+    if path.suffix != ".keras":
+        raise ValueError(f"{path}: expected a .keras file saved with model.save(...).")
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such model file. Notebook 03 trains and saves it.")
+    return keras.models.load_model(path, safe_mode=True)

@@ -1,0 +1,261 @@
+"""Evaluation helpers: per-class accuracy, confused pairs, calibration, Grad-CAM, new pictures."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+from PIL import Image
+
+from fmnist_utils.data import load_image_file, picture_to_fashion_mnist
+from fmnist_utils.evaluation import (
+    calibration_bins,
+    classify_image,
+    grad_cam,
+    most_confused_pairs,
+    per_class_accuracy,
+    predict_probabilities,
+)
+from fmnist_utils.models import build_baseline_cnn
+
+
+def test_per_class_accuracy():
+    labels = np.array([0, 0, 1, 1, 1, 2])
+    predictions = np.array([0, 1, 1, 1, 0, 2])
+    accuracy = per_class_accuracy(labels, predictions, num_classes=4)
+    np.testing.assert_allclose(accuracy[:3], [0.5, 2 / 3, 1.0])
+    assert np.isnan(accuracy[3])  # No example of class 3.
+    with pytest.raises(ValueError, match=r"got 6 labels but 5 predictions"):
+        per_class_accuracy(labels, predictions[:5])
+
+
+def test_most_confused_pairs():
+    confusion = np.diag([50] * 10)
+    confusion[6, 0] = 30  # Shirt predicted as T-shirt/top.
+    confusion[4, 2] = 12  # Coat predicted as Pullover.
+    confusion[2, 4] = 12
+    pairs = most_confused_pairs(confusion, top=5)
+    assert pairs[0] == ("Shirt", "T-shirt/top", 30)
+    assert {pairs[1], pairs[2]} == {("Coat", "Pullover", 12), ("Pullover", "Coat", 12)}
+    assert len(pairs) == 3  # Only actual mistakes.
+    with pytest.raises(ValueError, match=r"confusion must have shape \(10, 10\)"):
+        most_confused_pairs(np.zeros((3, 3)))
+
+
+def test_calibration_of_a_known_case():
+    # 4 predictions at 0.9 confidence, 3 right; 2 at 0.6 confidence, 1 right.
+    probabilities = np.array([[0.9, 0.1]] * 4 + [[0.6, 0.4]] * 2)
+    labels = np.array([0, 0, 0, 1, 0, 1])
+    bins = calibration_bins(probabilities, labels, bins=10)
+    assert bins.counts.sum() == 6
+    assert bins.counts[8] == 4 and bins.counts[5] == 2  # noqa: PT018
+    assert bins.accuracy[8] == pytest.approx(0.75)
+    assert bins.confidence[8] == pytest.approx(0.9)
+    assert bins.accuracy[5] == pytest.approx(0.5)
+    expected = 4 / 6 * abs(0.75 - 0.9) + 2 / 6 * abs(0.5 - 0.6)
+    assert bins.expected_calibration_error == pytest.approx(expected)
+    assert np.isnan(bins.accuracy[0])
+
+
+def test_perfect_calibration_has_zero_error():
+    probabilities = np.array([[1.0, 0.0], [0.0, 1.0]])
+    assert calibration_bins(probabilities, np.array([0, 1])).expected_calibration_error == 0.0
+
+
+def test_calibration_errors():
+    with pytest.raises(ValueError, match=r"probabilities must be \(N, num_classes\)"):
+        calibration_bins(np.zeros((3, 2)), np.array([0, 1]))
+    with pytest.raises(ValueError, match=r"bins must be a positive integer"):
+        calibration_bins(np.ones((2, 2)) / 2, np.array([0, 1]), bins=0)
+
+
+@pytest.fixture(scope="module")
+def trained_model():
+    """A small CNN that learned: class 0 = a bright square left, class 1 = right."""
+    keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 30, size=(200, 28, 28), dtype=np.uint8)
+    labels = np.arange(200) % 2
+    images[labels == 0, 10:18, 2:10] = 255
+    images[labels == 1, 10:18, 18:26] = 255
+    model = build_baseline_cnn(filters=(8, 8), dense_units=16, dropout_rate=0.0, num_classes=2)
+    model.compile(optimizer=keras.optimizers.Adam(3e-3), loss="sparse_categorical_crossentropy")
+    model.fit(images[..., None], labels, epochs=8, batch_size=32, verbose=0)
+    return model, images, labels
+
+
+def test_predict_probabilities(trained_model):
+    model, images, labels = trained_model
+    probabilities = predict_probabilities(model, images[:20])
+    assert probabilities.shape == (20, 2)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1, rtol=1e-5)
+    assert np.mean(probabilities.argmax(axis=1) == labels[:20]) >= 0.95
+    with pytest.raises(ValueError, match=r"dtype uint8"):
+        predict_probabilities(model, images[:2].astype("float32"))
+
+
+@pytest.fixture(scope="module")
+def left_right_model():
+    """A hand-set CNN: class 0's logit sums the left half of the image, class 1's the right half."""
+    model = keras.Sequential(
+        [
+            keras.Input((28, 28, 1), dtype="uint8"),
+            keras.layers.Rescaling(1 / 255),
+            keras.layers.Conv2D(1, 1, name="conv1"),
+            keras.layers.Activation("relu", name="relu1"),
+            keras.layers.MaxPooling2D(2, name="pool1"),
+            keras.layers.Flatten(),
+            keras.layers.Dense(2, activation="softmax"),
+        ]
+    )
+    model.get_layer("conv1").set_weights([np.ones((1, 1, 1, 1)), np.zeros(1)])
+    left = (np.arange(14 * 14) % 14 < 7).astype("float32")
+    model.layers[-1].set_weights([np.stack([left, 1 - left], axis=1) * 10, np.zeros(2)])
+    return model
+
+
+def square(column: int) -> np.ndarray:
+    image = np.zeros((28, 28), dtype=np.uint8)
+    image[10:18, column : column + 8] = 255
+    return image
+
+
+def test_grad_cam_points_at_the_evidence(left_right_model):
+    left, right = square(2), square(18)
+    assert left_right_model.predict(np.stack([left, right])[..., None], verbose=0).argmax(
+        axis=1
+    ).tolist() == [0, 1]
+    for image, evidence in ((left, slice(2, 10)), (right[..., None], slice(18, 26))):
+        heatmap = grad_cam(left_right_model, image)  # The predicted class; confident (p ~ 1).
+        assert heatmap.shape == (28, 28)
+        assert heatmap.min() >= 0.0
+        assert heatmap.max() == pytest.approx(1.0)
+        outside = np.ones((28, 28), dtype=bool)
+        outside[10:18, evidence] = False
+        assert heatmap[10:18, evidence].mean() > 0.9
+        assert heatmap[outside].max() < 0.1
+
+
+def test_grad_cam_works_for_functional_models(left_right_model):
+    inputs = keras.Input((28, 28, 1), dtype="uint8")
+    outputs = inputs
+    for layer in left_right_model.layers:  # New layers, same configuration...
+        outputs = type(layer).from_config(layer.get_config())(outputs)
+    functional = keras.Model(inputs, outputs)
+    functional.set_weights(left_right_model.get_weights())  # ...and the same weights.
+    np.testing.assert_allclose(
+        grad_cam(functional, square(18)), grad_cam(left_right_model, square(18)), atol=1e-5
+    )
+
+
+def test_grad_cam_errors(trained_model):
+    model, images, _ = trained_model
+    with pytest.raises(ValueError, match=r"class_index must lie in 0\.\.1"):
+        grad_cam(model, images[0], class_index=5)
+    with pytest.raises(ValueError, match=r"no layer 'nope'"):
+        grad_cam(model, images[0], layer_name="nope")
+    dense = keras.Sequential(
+        [keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(2, "softmax")]
+    )
+    with pytest.raises(ValueError, match=r"no convolutional feature maps"):
+        grad_cam(dense, images[0])
+
+
+# --------------------------------------------------------------------------- new pictures
+
+
+def shirt_picture(height=120, width=90, light_background=True, channels=3):
+    """A synthetic 'garment': a dark T-shape on a light background (or the reverse)."""
+    background, garment = (235, 40) if light_background else (10, 220)
+    picture = np.full((height, width), background, dtype=np.uint8)
+    picture[height // 5 : height // 3, width // 8 : width - width // 8] = garment  # Sleeves.
+    picture[height // 5 : height - height // 8, width // 3 : width - width // 3] = garment  # Body.
+    if channels == 1:
+        return picture
+    rgb = np.stack([picture] * 3, axis=-1)
+    if channels == 4:
+        alpha = np.full((height, width, 1), 255, dtype=np.uint8)
+        return np.concatenate([rgb, alpha], axis=-1)
+    return rgb
+
+
+@pytest.mark.parametrize("channels", [1, 3, 4])
+@pytest.mark.parametrize("light_background", [True, False])
+def test_picture_becomes_fashion_mnist_like(channels, light_background):
+    image = picture_to_fashion_mnist(shirt_picture(light_background=light_background, channels=channels))
+    assert image.shape == (28, 28)
+    assert image.dtype == np.uint8
+    assert image.max() == 255
+    # Trimmed to the garment, as in the dataset: the sleeves touch the top, the body the bottom.
+    assert image[0].max() > 200
+    assert image[-1].max() > 200
+    assert image[-1, 0] == 0  # Beside the body, under a sleeve: background, dark as in the dataset.
+    assert image[14, 14] > 200  # The garment is light and centred.
+
+
+def test_odd_sizes_and_float_pictures():
+    tall = picture_to_fashion_mnist(shirt_picture(height=301, width=37))
+    assert tall.shape == (28, 28)
+    assert np.flatnonzero(tall.any(axis=0)).size < 28  # Aspect ratio kept: narrower than tall.
+    as_float = picture_to_fashion_mnist(shirt_picture().astype("float32") / 255.0)
+    np.testing.assert_array_equal(as_float, picture_to_fashion_mnist(shirt_picture()))
+
+
+def test_transparent_background_counts_as_background():
+    picture = shirt_picture(light_background=False, channels=4)
+    picture[..., 3] = np.where(picture[..., 0] > 100, 255, 0)  # Only the garment is opaque.
+    image = picture_to_fashion_mnist(picture)
+    assert image[-1, 0] == 0
+    assert image[14, 14] > 200
+
+
+@pytest.mark.parametrize(
+    ("picture", "message"),
+    [
+        (np.full((50, 50), 128, np.uint8), r"the picture is blank"),
+        (np.zeros((50, 50, 2), np.uint8), r"picture must be \(height, width\) grayscale"),
+        (np.zeros((1, 50), np.uint8), r"too small"),
+    ],
+)
+def test_bad_pictures(picture, message):
+    with pytest.raises(ValueError, match=message):
+        picture_to_fashion_mnist(picture)
+
+
+@pytest.mark.parametrize(
+    ("mode", "suffix"), [("RGB", ".png"), ("RGBA", ".png"), ("L", ".jpg"), ("P", ".gif")]
+)
+def test_load_image_file_formats(tmp_path, mode, suffix):
+    path = tmp_path / f"garment{suffix}"
+    Image.fromarray(shirt_picture(channels=3)).convert(mode).save(path)
+    image = load_image_file(path)
+    assert image.shape == (28, 28)
+    assert image[14, 14] > 150
+
+
+def test_load_image_file_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"no such file"):
+        load_image_file(tmp_path / "missing.png")
+    empty = tmp_path / "empty.png"
+    empty.write_bytes(b"")
+    with pytest.raises(ValueError, match=r"the file is empty"):
+        load_image_file(empty)
+    text = tmp_path / "notes.png"
+    text.write_text("these are not pixels")
+    with pytest.raises(ValueError, match=r"not an image file that can be read"):
+        load_image_file(text)
+    truncated = tmp_path / "truncated.png"
+    Image.fromarray(shirt_picture()).save(tmp_path / "whole.png")
+    truncated.write_bytes((tmp_path / "whole.png").read_bytes()[:200])
+    with pytest.raises(ValueError, match=r"corrupt or truncated"):
+        load_image_file(truncated)
+
+
+def test_classify_image_returns_top_classes(tmp_path, trained_model):
+    model, images, _ = trained_model
+    path = tmp_path / "left.png"
+    Image.fromarray(images[0]).save(path)  # A class-0 image saved to a file.
+    top = classify_image(model, path, top=2, class_names=["left", "right"])
+    assert top[0][0] == "left"
+    assert sum(probability for _, probability in top) == pytest.approx(1.0, rel=1e-5)
+    assert top[0][1] >= top[1][1]
