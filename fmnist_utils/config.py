@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -111,6 +112,16 @@ class RunConfig:
         kept, _ = train_test_split(index, train_size=size, random_state=seed, stratify=labels)
         kept.sort()
         return images[kept], labels[kept]
+
+    def model_path(self, name: str, folder: str | os.PathLike[str] = "models") -> Path:
+        """Where a notebook saves a trained model: ``models/<name>.keras``.
+
+        Quick-mode models get ``_quick`` in their name, so that a quick run (the test
+        suite) never overwrites the model of a full run that a later notebook loads.
+        """
+        if not name or any(separator in name for separator in ("/", "\\")):
+            raise ValueError(f"name must be a plain file name without folders, got {name!r}.")
+        return Path(folder) / f"{name}{'_quick' if self.quick else ''}.keras"
 
     def describe(self) -> str:
         """One line saying which mode is on and what it changes."""

@@ -41,6 +41,7 @@ BASELINE_RECIPE = {
     "batch_size": 128,
     "learning_rate": 1e-3,
     "patience": 4,
+    "reduce_lr_patience": 2,
     "validation_size": 0.1,
 }
 
@@ -102,6 +103,7 @@ def standard_callbacks(
     *,
     monitor: str = "val_loss",
     patience: int | None = 4,
+    reduce_lr_patience: int | None = 2,
     tensorboard: bool = True,
 ) -> list[keras.callbacks.Callback]:
     """The callbacks of every training run in the course.
@@ -110,6 +112,8 @@ def standard_callbacks(
 
     - ``EarlyStopping``: stop after ``patience`` epochs without improvement of
       ``monitor`` and restore the best weights (``patience=None`` leaves it out).
+    - ``ReduceLROnPlateau``: halve the learning rate after ``reduce_lr_patience`` epochs
+      without improvement, so the model can settle into a minimum (``None`` leaves it out).
     - ``ModelCheckpoint``: keep the best model in ``run_dir/best.keras``.
     - ``CSVLogger``: append one row per epoch to ``run_dir/training_log.csv``.
     - ``TensorBoard``: event files in ``run_dir/logs`` (``%tensorboard --logdir ...``).
@@ -120,6 +124,7 @@ def standard_callbacks(
         run_dir: The run's folder; created if needed.
         monitor: The validation metric that decides "best".
         patience: Epochs without improvement before stopping.
+        reduce_lr_patience: Epochs without improvement before halving the learning rate.
         tensorboard: Include the TensorBoard callback.
 
     Returns:
@@ -135,6 +140,12 @@ def standard_callbacks(
         ),
         keras.callbacks.CSVLogger(str(run_dir / "training_log.csv"), append=True),
     ]
+    if reduce_lr_patience is not None:
+        callbacks.append(
+            keras.callbacks.ReduceLROnPlateau(
+                monitor=monitor, mode=mode, factor=0.5, patience=reduce_lr_patience, min_lr=1e-5, verbose=1
+            )
+        )
     if patience is not None:
         callbacks.append(
             keras.callbacks.EarlyStopping(
@@ -156,6 +167,7 @@ def fit_model(
     run_dir: str | os.PathLike[str] = "runs/model",
     monitor: str = "val_loss",
     patience: int | None = 4,
+    reduce_lr_patience: int | None = 2,
     tensorboard: bool = True,
     seed: int = 42,
     extra_callbacks: list[keras.callbacks.Callback] | None = None,
@@ -168,7 +180,8 @@ def fit_model(
     ``model.fit``, and measures the time. The model ends with the best weights
     (early stopping restores them) and the best model is also saved in
     ``run_dir/best.keras``. A run interrupted by a kernel restart resumes from its last
-    completed epoch when this is called again with the same ``run_dir``.
+    completed epoch when this is called again with the same ``run_dir``, and appends to
+    its log; a new run in the same folder starts a new log.
 
     Args:
         model: A compiled model (see :func:`compile_model`).
@@ -179,6 +192,8 @@ def fit_model(
         run_dir: The run's folder (see the module docstring).
         monitor: The validation metric for early stopping and the checkpoint.
         patience: Epochs without improvement before stopping; ``None``: never stop early.
+        reduce_lr_patience: Epochs without improvement before halving the learning rate;
+            ``None``: keep it constant.
         tensorboard: Write TensorBoard logs.
         seed: Seed of the shuffling.
         extra_callbacks: More callbacks, run after the standard ones.
@@ -200,9 +215,19 @@ def fit_model(
     for name, (images, labels) in (("train", train), ("validation", validation)):
         validate_images(images, name=f"{name} images")
         validate_labels(labels, name=f"{name} labels")
+    backup = Path(run_dir) / "backup"
+    if not (backup.is_dir() and any(backup.iterdir())):
+        # A fresh run (not the resumption of an interrupted one) starts a fresh log.
+        (Path(run_dir) / "training_log.csv").unlink(missing_ok=True)
     train_dataset = make_dataset(*train, batch_size=batch_size, shuffle=True, seed=seed)
     validation_dataset = make_dataset(*validation, batch_size=max(batch_size, 512))
-    callbacks = standard_callbacks(run_dir, monitor=monitor, patience=patience, tensorboard=tensorboard)
+    callbacks = standard_callbacks(
+        run_dir,
+        monitor=monitor,
+        patience=patience,
+        reduce_lr_patience=reduce_lr_patience,
+        tensorboard=tensorboard,
+    )
     callbacks += list(extra_callbacks or [])
 
     start = time.perf_counter()
@@ -266,6 +291,7 @@ def train_baseline(
         epochs=BASELINE_RECIPE["epochs"] if epochs is None else epochs,
         batch_size=BASELINE_RECIPE["batch_size"],
         patience=BASELINE_RECIPE["patience"],
+        reduce_lr_patience=BASELINE_RECIPE["reduce_lr_patience"],
         run_dir=run_dir,
         tensorboard=tensorboard,
         verbose=verbose,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -124,3 +125,11 @@ def test_old_versions_are_refused_with_a_fix(tensorflow_version, keras_version, 
 )
 def test_current_versions_pass(tensorflow_version, keras_version):
     check_versions(tensorflow_version, keras_version)
+
+
+def test_model_path_keeps_quick_and_full_models_apart():
+    assert RunConfig(quick=False).model_path("baseline_cnn") == Path("models/baseline_cnn.keras")
+    assert RunConfig(quick=True).model_path("baseline_cnn") == Path("models/baseline_cnn_quick.keras")
+    assert RunConfig(quick=False).model_path("m", folder="out") == Path("out/m.keras")
+    with pytest.raises(ValueError, match=r"plain file name"):
+        RunConfig(quick=False).model_path("../m")

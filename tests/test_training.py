@@ -60,12 +60,24 @@ def test_compile_model_sets_loss_and_metric():
 def test_standard_callbacks(tmp_path):
     callbacks = standard_callbacks(tmp_path / "run", patience=2)
     kinds = [type(callback).__name__ for callback in callbacks]
-    assert kinds == ["BackupAndRestore", "ModelCheckpoint", "CSVLogger", "EarlyStopping", "TensorBoard"]
-    early = callbacks[3]
+    assert kinds == [
+        "BackupAndRestore",
+        "ModelCheckpoint",
+        "CSVLogger",
+        "ReduceLROnPlateau",
+        "EarlyStopping",
+        "TensorBoard",
+    ]
+    assert callbacks[3].patience == 2
+    assert callbacks[3].factor == 0.5
+    early = callbacks[4]
     assert early.restore_best_weights
     assert early.patience == 2
     assert [
-        type(c).__name__ for c in standard_callbacks(tmp_path / "r2", patience=None, tensorboard=False)
+        type(c).__name__
+        for c in standard_callbacks(
+            tmp_path / "r2", patience=None, reduce_lr_patience=None, tensorboard=False
+        )
     ] == [
         "BackupAndRestore",
         "ModelCheckpoint",
@@ -158,6 +170,24 @@ def test_interrupted_run_resumes_from_its_last_epoch(tmp_path, tiny_data):
         np.testing.assert_allclose(restored, saved)
     with open(run_dir / "training_log.csv") as file:
         assert [row["epoch"] for row in csv.DictReader(file)] == ["0", "1", "2", "3", "4"]
+
+
+def test_a_new_run_in_the_same_folder_starts_a_new_log(tmp_path, tiny_data):
+    run_dir = tmp_path / "run"
+    for epochs in (3, 2):
+        keras.utils.set_random_seed(0)
+        fit_model(
+            small_model(),
+            *tiny_data,
+            epochs=epochs,
+            batch_size=16,
+            run_dir=run_dir,
+            patience=None,
+            tensorboard=False,
+            verbose=0,
+        )
+    with open(run_dir / "training_log.csv") as file:
+        assert [row["epoch"] for row in csv.DictReader(file)] == ["0", "1"]
 
 
 def test_fit_model_refuses_uncompiled_model_and_bad_input(tmp_path, tiny_data):
