@@ -3,6 +3,8 @@
 Modules:
     data: load and verify the dataset, split and preprocess it.
     models: the baseline CNN builder, augmentation layers, feature maps.
+    training: compiling, the standard callbacks, fit with timing, the baseline recipe.
+    evaluation: predictions, per-class accuracy, calibration, Grad-CAM, new pictures.
     config: quick mode (``FMNIST_QUICK=1``), the one place that sizes a run.
     environment: :func:`setup`, called by every notebook's Setup cell.
     plots: static plots that take ``ax=`` and return the figure.
