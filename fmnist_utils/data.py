@@ -806,7 +806,7 @@ def picture_to_fashion_mnist(picture: np.ndarray) -> np.ndarray:
     scale = 28 / max(height, width)
     new_size = (max(1, round(width * scale)), max(1, round(height * scale)))
     resized = np.asarray(
-        Image.fromarray(trimmed.astype(np.float32), mode="F").resize(new_size, Image.Resampling.LANCZOS)
+        Image.fromarray(trimmed.astype(np.float32)).resize(new_size, Image.Resampling.LANCZOS)
     )
     canvas = np.zeros((28, 28), dtype=np.float64)
     top, left = (28 - new_size[1]) // 2, (28 - new_size[0]) // 2
