@@ -22,6 +22,7 @@ __all__ = [
     "INPUT_SHAPE",
     "augmentation_layers",
     "build_baseline_cnn",
+    "build_improved_cnn",
     "feature_maps",
     "first_conv_layer",
 ]
@@ -117,6 +118,88 @@ def build_baseline_cnn(
     model.add(layers.Dropout(dropout_rate, name="dropout2"))
     model.add(layers.Dense(num_classes, activation="softmax", name="class_probabilities"))
     return model
+
+
+def build_improved_cnn(
+    *,
+    filters: Sequence[int] = (32, 64, 128),
+    convs_per_block: int = 1,
+    residual: bool = False,
+    dense_units: int = 256,
+    block_dropout: float = 0.25,
+    dropout_rate: float = 0.5,
+    augmentation: keras.Model | None = None,
+    num_classes: int = NUM_CLASSES,
+    name: str = "improved_cnn",
+) -> keras.Model:
+    """Build a deeper CNN with batch normalization (Functional API).
+
+    For notebook 05. Layout: ``Rescaling`` to [0, 1], the optional ``augmentation``
+    layers (active in training only), then for each entry of ``filters`` a block of
+    ``convs_per_block`` times ``Conv2D -> BatchNormalization -> ReLU`` (with
+    ``residual=True`` the block's input is added back before the last ReLU, through a
+    1x1 convolution when the widths differ), ``MaxPooling2D(2)`` and ``Dropout``; then
+    ``Flatten -> Dense -> BatchNormalization -> ReLU -> Dropout -> Dense(softmax)``.
+
+    Args:
+        filters: Width of each block; each block halves the image size.
+        convs_per_block: Convolutions per block (a residual block needs at least 2).
+        residual: Add a shortcut around each block's convolutions.
+        dense_units: Units of the hidden dense layer.
+        block_dropout: Dropout rate after each block.
+        dropout_rate: Dropout rate before the output layer.
+        augmentation: Layers applied to the rescaled images during training, such as
+            :func:`augmentation_layers`; ``None`` for none.
+        num_classes: Size of the softmax output.
+        name: Name of the model.
+
+    Returns:
+        An uncompiled ``keras.Model`` for ``uint8`` inputs ``(28, 28, 1)``.
+
+    Raises:
+        ValueError: An option has a wrong value (the message names it).
+    """
+    if isinstance(filters, (int, str)) or not isinstance(filters, Sequence) or len(filters) == 0:
+        raise ValueError(f"filters must be a non-empty sequence of positive integers, got {filters!r}.")
+    filters = [_positive_int(count, "every entry of filters") for count in filters]
+    if IMAGE_SHAPE[0] // 2 ** len(filters) < 1:
+        raise ValueError(f"{len(filters)} blocks would pool a 28x28 image below 1x1; use at most 4.")
+    convs_per_block = _positive_int(convs_per_block, "convs_per_block")
+    if residual and convs_per_block < 2:
+        raise ValueError("a residual block needs convs_per_block >= 2 (the shortcut skips over them).")
+    dense_units = _positive_int(dense_units, "dense_units")
+    num_classes = _positive_int(num_classes, "num_classes")
+    block_dropout = _rate(block_dropout, "block_dropout")
+    dropout_rate = _rate(dropout_rate, "dropout_rate")
+    if augmentation is not None and not isinstance(augmentation, keras.layers.Layer):
+        raise ValueError(
+            f"augmentation must be Keras layers (see augmentation_layers()), got {augmentation!r}."
+        )
+
+    inputs = keras.Input(shape=INPUT_SHAPE, name="image")
+    x = rescaling_layer()(inputs)
+    if augmentation is not None:
+        x = augmentation(x)
+    for block, width in enumerate(filters, start=1):
+        shortcut = x
+        for conv in range(1, convs_per_block + 1):
+            x = layers.Conv2D(width, 3, padding="same", use_bias=False, name=f"conv{block}_{conv}")(x)
+            x = layers.BatchNormalization(name=f"batch_norm{block}_{conv}")(x)
+            if residual and conv == convs_per_block:
+                if shortcut.shape[-1] != width:
+                    shortcut = layers.Conv2D(width, 1, use_bias=False, name=f"shortcut{block}")(shortcut)
+                    shortcut = layers.BatchNormalization(name=f"shortcut_norm{block}")(shortcut)
+                x = layers.Add(name=f"add{block}")([x, shortcut])
+            x = layers.Activation("relu", name=f"relu{block}_{conv}")(x)
+        x = layers.MaxPooling2D(2, name=f"pool{block}")(x)
+        x = layers.Dropout(block_dropout, name=f"block_dropout{block}")(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dense(dense_units, use_bias=False, name="dense")(x)
+    x = layers.BatchNormalization(name="dense_norm")(x)
+    x = layers.Activation("relu", name="dense_relu")(x)
+    x = layers.Dropout(dropout_rate, name="dropout")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", name="class_probabilities")(x)
+    return keras.Model(inputs, outputs, name=name)
 
 
 def augmentation_layers(

@@ -29,6 +29,7 @@ __all__ = [
     "BASELINE_RECIPE",
     "TrainingResult",
     "compile_model",
+    "cosine_schedule",
     "fit_model",
     "load_model",
     "standard_callbacks",
@@ -73,14 +74,68 @@ class TrainingResult:
         self.checkpoint_path = self.run_dir / "best.keras"
 
 
-def compile_model(model: keras.Model, *, learning_rate: float = 1e-3) -> keras.Model:
+def cosine_schedule(
+    *,
+    learning_rate: float,
+    epochs: int,
+    steps_per_epoch: int,
+    warmup_epochs: int = 1,
+    final_fraction: float = 0.01,
+) -> keras.optimizers.schedules.LearningRateSchedule:
+    """A learning rate that warms up linearly, then follows a cosine down to a small value.
+
+    For notebook 05. Pass it to an optimizer instead of a fixed learning rate; it
+    changes every step, so do not combine it with ``ReduceLROnPlateau``
+    (``fit_model(reduce_lr_patience=None)``).
+
+    Args:
+        learning_rate: The peak learning rate, reached at the end of the warm-up.
+        epochs: Length of the whole run, in epochs.
+        steps_per_epoch: Training batches per epoch (``ceil(examples / batch_size)``).
+        warmup_epochs: Epochs of linear warm-up from 0 (0 for none).
+        final_fraction: The last learning rate, as a fraction of the peak.
+
+    Returns:
+        A Keras ``CosineDecay`` schedule.
+
+    Raises:
+        ValueError: A non-positive learning rate or length, or a warm-up as long as the run.
+    """
+    if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float)) or learning_rate <= 0:
+        raise ValueError(f"learning_rate must be a positive number, got {learning_rate!r}.")
+    for name, value in (("epochs", epochs), ("steps_per_epoch", steps_per_epoch)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+    if (
+        isinstance(warmup_epochs, bool)
+        or not isinstance(warmup_epochs, int)
+        or not 0 <= warmup_epochs < epochs
+    ):
+        raise ValueError(
+            f"warmup_epochs must be an integer in 0..epochs-1 ({epochs - 1}), got {warmup_epochs!r}."
+        )
+    if not 0.0 <= final_fraction < 1.0:
+        raise ValueError(f"final_fraction must lie in [0, 1), got {final_fraction!r}.")
+    warmup_steps = warmup_epochs * steps_per_epoch
+    return keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=0.0 if warmup_steps else learning_rate,
+        decay_steps=(epochs - warmup_epochs) * steps_per_epoch,
+        alpha=final_fraction,
+        warmup_target=learning_rate if warmup_steps else None,
+        warmup_steps=warmup_steps,
+    )
+
+
+def compile_model(
+    model: keras.Model, *, learning_rate: float | keras.optimizers.schedules.LearningRateSchedule = 1e-3
+) -> keras.Model:
     """Compile a classifier for integer labels: Adam, sparse cross-entropy, accuracy.
 
     Taught in notebook 03.
 
     Args:
         model: A model whose output is a softmax over the classes.
-        learning_rate: Adam's learning rate.
+        learning_rate: Adam's learning rate, or a schedule (see :func:`cosine_schedule`).
 
     Returns:
         The same model, compiled.
@@ -88,8 +143,11 @@ def compile_model(model: keras.Model, *, learning_rate: float = 1e-3) -> keras.M
     Raises:
         ValueError: ``learning_rate`` is not a positive number.
     """
-    if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float)) or learning_rate <= 0:
-        raise ValueError(f"learning_rate must be a positive number, got {learning_rate!r}.")
+    is_schedule = isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule)
+    if not is_schedule and (
+        isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float)) or learning_rate <= 0
+    ):
+        raise ValueError(f"learning_rate must be a positive number or a schedule, got {learning_rate!r}.")
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
         loss=keras.losses.SparseCategoricalCrossentropy(),

@@ -6,7 +6,13 @@ import keras
 import numpy as np
 import pytest
 
-from fmnist_utils.models import augmentation_layers, build_baseline_cnn, feature_maps, first_conv_layer
+from fmnist_utils.models import (
+    augmentation_layers,
+    build_baseline_cnn,
+    build_improved_cnn,
+    feature_maps,
+    first_conv_layer,
+)
 
 
 @pytest.fixture
@@ -144,3 +150,63 @@ def test_feature_maps_errors(batch):
     dense_only = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(10)])
     with pytest.raises(ValueError, match=r"has no Conv2D layer"):
         first_conv_layer(dense_only)
+
+
+# --------------------------------------------------------------------------- improved CNN
+
+
+def test_improved_cnn_shapes_and_parameters():
+    model = build_improved_cnn(filters=(32, 64, 128), convs_per_block=1, dense_units=256)
+    assert model.input_shape == (None, 28, 28, 1)
+    assert model.output_shape == (None, 10)
+    assert model.get_layer("pool3").output.shape == (None, 3, 3, 128)
+    convs = (
+        conv_params(3, 1, 32, bias=False)
+        + conv_params(3, 32, 64, bias=False)
+        + conv_params(3, 64, 128, bias=False)
+    )
+    norms = 4 * (32 + 64 + 128 + 256)  # gamma, beta, moving mean, moving variance per channel.
+    dense = 3 * 3 * 128 * 256 + (256 * 10 + 10)
+    assert model.count_params() == convs + norms + dense
+
+
+def test_improved_cnn_residual_blocks_add_a_shortcut(batch):
+    model = build_improved_cnn(filters=(16, 32), convs_per_block=2, residual=True)
+    names = [layer.name for layer in model.layers]
+    assert {"add1", "add2", "shortcut1", "shortcut2"} <= set(names)
+    assert model.get_layer("shortcut2").count_params() == 16 * 32  # 1x1 convolution, no bias.
+    images, _ = batch
+    assert model(images, training=False).shape == (16, 10)
+
+
+def test_improved_cnn_augmentation_only_in_training(batch):
+    images, _ = batch
+    keras.utils.set_random_seed(0)
+    model = build_improved_cnn(filters=(8,), dense_units=8, augmentation=augmentation_layers(seed=3))
+    assert "augmentation" in [layer.name for layer in model.layers]
+    np.testing.assert_allclose(model(images, training=False), model(images, training=False))
+
+
+def test_improved_cnn_trains_a_step(batch):
+    keras.utils.set_random_seed(0)
+    images, labels = batch
+    model = build_improved_cnn(filters=(8, 16), dense_units=16, block_dropout=0.0, dropout_rate=0.0)
+    model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="sparse_categorical_crossentropy")
+    losses = [float(model.train_on_batch(images, labels)) for _ in range(20)]
+    assert np.mean(losses[-3:]) < 0.7 * np.mean(losses[:3])
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"filters": ()}, r"filters must be a non-empty sequence"),
+        ({"filters": (8,) * 5}, r"5 blocks would pool"),
+        ({"convs_per_block": 0}, r"convs_per_block must be a positive integer"),
+        ({"residual": True, "convs_per_block": 1}, r"a residual block needs convs_per_block >= 2"),
+        ({"block_dropout": -0.1}, r"block_dropout must be a number in \[0, 1\)"),
+        ({"augmentation": "flip"}, r"augmentation must be Keras layers"),
+    ],
+)
+def test_improved_cnn_bad_options(options, message):
+    with pytest.raises(ValueError, match=message):
+        build_improved_cnn(**options)

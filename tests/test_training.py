@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import itertools
 
 import keras
 import numpy as np
@@ -12,6 +13,7 @@ from fmnist_utils.models import build_baseline_cnn
 from fmnist_utils.training import (
     BASELINE_RECIPE,
     compile_model,
+    cosine_schedule,
     fit_model,
     load_model,
     standard_callbacks,
@@ -217,3 +219,41 @@ def test_load_model_errors(tmp_path):
         load_model(tmp_path / "missing.keras")
     with pytest.raises(ValueError, match=r"expected a \.keras file"):
         load_model(tmp_path / "model.h5")
+
+
+def test_cosine_schedule_warms_up_then_decays():
+    schedule = cosine_schedule(learning_rate=1e-3, epochs=10, steps_per_epoch=100, warmup_epochs=1)
+    at = lambda step: float(schedule(step))  # noqa: E731
+    assert at(0) == pytest.approx(0.0, abs=1e-12)
+    assert at(50) == pytest.approx(0.5e-3, rel=1e-3)  # Linear warm-up.
+    assert at(100) == pytest.approx(1e-3, rel=1e-3)  # The peak.
+    assert at(550) == pytest.approx(1e-3 * (0.01 + 0.99 * 0.5), rel=1e-3)  # Half-way down the cosine.
+    assert at(1000) == pytest.approx(1e-5, rel=1e-2)  # The floor: 1% of the peak.
+    values = [at(step) for step in range(100, 1001, 50)]
+    assert all(a >= b for a, b in itertools.pairwise(values))
+
+
+def test_cosine_schedule_without_warmup_and_errors():
+    schedule = cosine_schedule(learning_rate=2e-3, epochs=4, steps_per_epoch=10, warmup_epochs=0)
+    assert float(schedule(0)) == pytest.approx(2e-3)
+    with pytest.raises(ValueError, match=r"warmup_epochs must be an integer in 0\.\.epochs-1"):
+        cosine_schedule(learning_rate=1e-3, epochs=3, steps_per_epoch=10, warmup_epochs=3)
+    with pytest.raises(ValueError, match=r"steps_per_epoch must be a positive integer"):
+        cosine_schedule(learning_rate=1e-3, epochs=3, steps_per_epoch=0)
+
+
+def test_compile_model_accepts_a_schedule(tmp_path, tiny_data):
+    schedule = cosine_schedule(learning_rate=1e-2, epochs=2, steps_per_epoch=3, warmup_epochs=0)
+    model = compile_model(build_baseline_cnn(filters=(4,), dense_units=8), learning_rate=schedule)
+    result = fit_model(
+        model,
+        *tiny_data,
+        epochs=2,
+        batch_size=16,
+        run_dir=tmp_path / "r",
+        patience=None,
+        reduce_lr_patience=None,
+        tensorboard=False,
+        verbose=0,
+    )
+    assert result.epochs_run == 2
