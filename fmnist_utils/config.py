@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from fmnist_utils._checks import positive_int
+
 __all__ = ["QUICK_ENV_VAR", "RunConfig", "get_config", "quick_mode"]
 
 QUICK_ENV_VAR = "FMNIST_QUICK"
@@ -119,9 +121,19 @@ class RunConfig:
         Quick-mode models get ``_quick`` in their name, so that a quick run (the test
         suite) never overwrites the model of a full run that a later notebook loads.
         """
+        return Path(folder) / f"{self._run_name(name)}.keras"
+
+    def run_dir(self, name: str, folder: str | os.PathLike[str] = "runs") -> Path:
+        """The folder of a training run (logs, checkpoint, backup): ``runs/<name>``.
+
+        Quick-mode runs get ``_quick`` in their name, like :meth:`model_path`.
+        """
+        return Path(folder) / self._run_name(name)
+
+    def _run_name(self, name: str) -> str:
         if not name or any(separator in name for separator in ("/", "\\")):
             raise ValueError(f"name must be a plain file name without folders, got {name!r}.")
-        return Path(folder) / f"{name}{'_quick' if self.quick else ''}.keras"
+        return f"{name}_quick" if self.quick else name
 
     def describe(self) -> str:
         """One line saying which mode is on and what it changes."""
@@ -135,8 +147,7 @@ class RunConfig:
 
 
 def _capped(full: int, cap: int | None, what: str) -> int:
-    if isinstance(full, bool) or not isinstance(full, int) or full < 1:
-        raise ValueError(f"{what} must be a positive integer, got {full!r}.")
+    full = positive_int(full, what)
     return full if cap is None else min(full, cap)
 
 

@@ -39,6 +39,8 @@ from pathlib import Path
 
 import numpy as np
 
+from fmnist_utils._checks import positive_int
+
 __all__ = [
     "CLASS_NAMES",
     "DATA_DIR_ENV_VAR",
@@ -734,8 +736,7 @@ def make_dataset(
     import tensorflow as tf
 
     _validate_pair(images, labels)
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+    batch_size = positive_int(batch_size, "batch_size")
     targets = one_hot(labels) if one_hot_labels else labels.astype(np.int32)
     dataset = tf.data.Dataset.from_tensor_slices((add_channel_axis(images), targets))
     if cache:

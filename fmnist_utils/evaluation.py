@@ -16,6 +16,7 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
+from fmnist_utils._checks import positive_int
 from fmnist_utils.data import CLASS_NAMES, add_channel_axis, load_image_file, validate_images, validate_labels
 
 __all__ = [
@@ -132,8 +133,7 @@ def calibration_bins(probabilities: np.ndarray, labels: np.ndarray, *, bins: int
             f"for {len(labels)} labels."
         )
     validate_labels(labels, num_classes=probabilities.shape[1])
-    if isinstance(bins, bool) or not isinstance(bins, int) or bins < 1:
-        raise ValueError(f"bins must be a positive integer, got {bins!r}.")
+    bins = positive_int(bins, "bins")
     confidence = probabilities.max(axis=1)
     correct = probabilities.argmax(axis=1) == labels
     edges = np.linspace(0.0, 1.0, bins + 1)

@@ -16,6 +16,7 @@ import keras
 import numpy as np
 from keras import layers
 
+from fmnist_utils._checks import fraction, positive_int
 from fmnist_utils.data import IMAGE_SHAPE, NUM_CLASSES, add_channel_axis, rescaling_layer, validate_images
 
 __all__ = [
@@ -28,18 +29,6 @@ __all__ = [
 ]
 
 INPUT_SHAPE = (*IMAGE_SHAPE, 1)
-
-
-def _positive_int(value: object, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
-    return int(value)
-
-
-def _rate(value: object, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
-        raise ValueError(f"{name} must be a number in [0, 1), got {value!r}.")
-    return float(value)
 
 
 def build_baseline_cnn(
@@ -81,13 +70,13 @@ def build_baseline_cnn(
     """
     if isinstance(filters, (int, str)) or not isinstance(filters, Sequence) or len(filters) == 0:
         raise ValueError(f"filters must be a non-empty sequence of positive integers, got {filters!r}.")
-    filters = [_positive_int(count, "every entry of filters") for count in filters]
-    kernel_size = _positive_int(kernel_size, "kernel_size")
+    filters = [positive_int(count, "every entry of filters") for count in filters]
+    kernel_size = positive_int(kernel_size, "kernel_size")
     if kernel_size % 2 == 0:
         raise ValueError(f"kernel_size must be odd (3, 5, ...) so that it has a centre, got {kernel_size}.")
-    dense_units = _positive_int(dense_units, "dense_units")
-    num_classes = _positive_int(num_classes, "num_classes")
-    dropout_rate = _rate(dropout_rate, "dropout_rate")
+    dense_units = positive_int(dense_units, "dense_units")
+    num_classes = positive_int(num_classes, "num_classes")
+    dropout_rate = fraction(dropout_rate, "dropout_rate")
     if not isinstance(batch_norm, bool):
         raise ValueError(f"batch_norm must be True or False, got {batch_norm!r}.")
     try:
@@ -161,16 +150,16 @@ def build_improved_cnn(
     """
     if isinstance(filters, (int, str)) or not isinstance(filters, Sequence) or len(filters) == 0:
         raise ValueError(f"filters must be a non-empty sequence of positive integers, got {filters!r}.")
-    filters = [_positive_int(count, "every entry of filters") for count in filters]
+    filters = [positive_int(count, "every entry of filters") for count in filters]
     if IMAGE_SHAPE[0] // 2 ** len(filters) < 1:
         raise ValueError(f"{len(filters)} blocks would pool a 28x28 image below 1x1; use at most 4.")
-    convs_per_block = _positive_int(convs_per_block, "convs_per_block")
+    convs_per_block = positive_int(convs_per_block, "convs_per_block")
     if residual and convs_per_block < 2:
         raise ValueError("a residual block needs convs_per_block >= 2 (the shortcut skips over them).")
-    dense_units = _positive_int(dense_units, "dense_units")
-    num_classes = _positive_int(num_classes, "num_classes")
-    block_dropout = _rate(block_dropout, "block_dropout")
-    dropout_rate = _rate(dropout_rate, "dropout_rate")
+    dense_units = positive_int(dense_units, "dense_units")
+    num_classes = positive_int(num_classes, "num_classes")
+    block_dropout = fraction(block_dropout, "block_dropout")
+    dropout_rate = fraction(dropout_rate, "dropout_rate")
     if augmentation is not None and not isinstance(augmentation, keras.layers.Layer):
         raise ValueError(
             f"augmentation must be Keras layers (see augmentation_layers()), got {augmentation!r}."
@@ -230,8 +219,8 @@ def augmentation_layers(
     Raises:
         ValueError: A fraction outside [0, 1).
     """
-    translation = _rate(translation, "translation")
-    zoom = _rate(zoom, "zoom")
+    translation = fraction(translation, "translation")
+    zoom = fraction(zoom, "zoom")
     stack = []
     if translation:
         stack.append(layers.RandomTranslation(translation, translation, fill_mode="constant", seed=seed))

@@ -22,6 +22,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from fmnist_utils._checks import positive_int, positive_number
 from fmnist_utils.data import make_dataset, validate_images, validate_labels
 from fmnist_utils.models import build_baseline_cnn
 
@@ -101,11 +102,9 @@ def cosine_schedule(
     Raises:
         ValueError: A non-positive learning rate or length, or a warm-up as long as the run.
     """
-    if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float)) or learning_rate <= 0:
-        raise ValueError(f"learning_rate must be a positive number, got {learning_rate!r}.")
-    for name, value in (("epochs", epochs), ("steps_per_epoch", steps_per_epoch)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+    learning_rate = positive_number(learning_rate, "learning_rate")
+    epochs = positive_int(epochs, "epochs")
+    steps_per_epoch = positive_int(steps_per_epoch, "steps_per_epoch")
     if (
         isinstance(warmup_epochs, bool)
         or not isinstance(warmup_epochs, int)
@@ -143,11 +142,8 @@ def compile_model(
     Raises:
         ValueError: ``learning_rate`` is not a positive number.
     """
-    is_schedule = isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule)
-    if not is_schedule and (
-        isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float)) or learning_rate <= 0
-    ):
-        raise ValueError(f"learning_rate must be a positive number or a schedule, got {learning_rate!r}.")
+    if not isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule):
+        learning_rate = positive_number(learning_rate, "learning_rate", alternative=" or a schedule")
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
         loss=keras.losses.SparseCategoricalCrossentropy(),
@@ -268,8 +264,7 @@ def fit_model(
             "the model is not compiled: call fmnist_utils.training.compile_model(model) "
             "or model.compile(...) first."
         )
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a positive integer, got {epochs!r}.")
+    epochs = positive_int(epochs, "epochs")
     for name, (images, labels) in (("train", train), ("validation", validation)):
         validate_images(images, name=f"{name} images")
         validate_labels(labels, name=f"{name} labels")

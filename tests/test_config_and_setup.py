@@ -133,3 +133,10 @@ def test_model_path_keeps_quick_and_full_models_apart():
     assert RunConfig(quick=False).model_path("m", folder="out") == Path("out/m.keras")
     with pytest.raises(ValueError, match=r"plain file name"):
         RunConfig(quick=False).model_path("../m")
+
+
+def test_run_dir_follows_the_same_rule():
+    assert RunConfig(quick=False).run_dir("baseline") == Path("runs/baseline")
+    assert RunConfig(quick=True).run_dir("baseline") == Path("runs/baseline_quick")
+    with pytest.raises(ValueError, match=r"plain file name"):
+        RunConfig(quick=True).run_dir("a/b")
