@@ -60,6 +60,7 @@ execute: $(VENV)/.installed-dev  ## Run the notebooks in full mode, saving their
 bench: $(VENV)/.installed  ## Run the benchmarks; they print their figures.
 	$(BIN)/python benchmarks/data_loading.py
 	$(BIN)/python benchmarks/baseline_training.py
+	$(BIN)/python benchmarks/model_comparison.py
 
 clean:  ## Remove caches (keeps .venv and the data).
 	rm -rf .pytest_cache .ruff_cache build *.egg-info

@@ -2,8 +2,11 @@
 
 Modules:
     data: load and verify the dataset, split and preprocess it.
-    models: the baseline CNN builder, augmentation layers, feature maps.
-    training: compiling, the standard callbacks, fit with timing, the baseline recipe.
+    models: the CNN builders (baseline, improved, tutorial comparisons), augmentation
+        layers, feature maps.
+    training: compiling, schedules, label smoothing, the standard callbacks, fit with
+        timing, the baseline and improved recipes.
+    tuning: the KerasTuner search over the improved recipe.
     evaluation: predictions, per-class accuracy, calibration, Grad-CAM, new pictures.
     config: quick mode (``FMNIST_QUICK=1``), the one place that sizes a run.
     environment: :func:`setup`, called by every notebook's Setup cell.

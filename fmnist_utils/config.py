@@ -16,6 +16,7 @@ Notebooks use it like this::
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -128,6 +129,17 @@ class RunConfig:
 
         Quick-mode runs get ``_quick`` in their name, like :meth:`model_path`.
         """
+        return Path(folder) / self._run_name(name)
+
+    def tuner_dir(self, name: str, folder: str | os.PathLike[str] = "tuner") -> Path:
+        """Where a hyperparameter search keeps its trials.
+
+        Full mode: ``tuner/<name>`` (git-ignored), so an interrupted search resumes.
+        Quick mode: a new temporary folder each call, so the tests never touch, or
+        resume from, a full search.
+        """
+        if self.quick:
+            return Path(tempfile.mkdtemp(prefix=f"fmnist-tuner-{self._run_name(name)}-"))
         return Path(folder) / self._run_name(name)
 
     def _run_name(self, name: str) -> str:

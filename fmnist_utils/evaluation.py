@@ -30,14 +30,31 @@ __all__ = [
 ]
 
 
-def predict_probabilities(model: keras.Model, images: np.ndarray, *, batch_size: int = 512) -> np.ndarray:
+def predict_probabilities(
+    model: keras.Model, images: np.ndarray, *, batch_size: int = 512, flip_average: bool = False
+) -> np.ndarray:
     """Return the model's class probabilities for ``uint8`` images, ``(N, num_classes)``.
+
+    Taught in notebook 04; notebook 05 adds ``flip_average``, a test-time augmentation:
+    average the probabilities of each image and of its mirror image (left-right), the
+    same flip the improved model saw in training.
+
+    Args:
+        model: A trained classifier with a softmax output.
+        images: ``uint8`` images ``(N, 28, 28)`` or ``(N, 28, 28, 1)``.
+        batch_size: Images per prediction batch.
+        flip_average: Average with the prediction for the mirrored images.
 
     Raises:
         ValueError: Not a batch of 28x28 ``uint8`` images.
     """
     validate_images(images)
-    return np.asarray(model.predict(add_channel_axis(images), batch_size=batch_size, verbose=0))
+    images = add_channel_axis(images)
+    probabilities = np.asarray(model.predict(images, batch_size=batch_size, verbose=0))
+    if flip_average:
+        mirrored = np.asarray(model.predict(images[:, :, ::-1], batch_size=batch_size, verbose=0))
+        probabilities = (probabilities + mirrored) / 2.0
+    return probabilities
 
 
 def per_class_accuracy(

@@ -24,6 +24,8 @@ __all__ = [
     "augmentation_layers",
     "build_baseline_cnn",
     "build_improved_cnn",
+    "build_tutorial_cnn",
+    "build_tutorial_dense",
     "feature_maps",
     "first_conv_layer",
 ]
@@ -189,6 +191,58 @@ def build_improved_cnn(
     x = layers.Dropout(dropout_rate, name="dropout")(x)
     outputs = layers.Dense(num_classes, activation="softmax", name="class_probabilities")(x)
     return keras.Model(inputs, outputs, name=name)
+
+
+def build_tutorial_dense(*, num_classes: int = NUM_CLASSES, name: str = "tutorial_dense") -> keras.Model:
+    """The dense network of TensorFlow's "Basic classification" tutorial, for comparison.
+
+    Used by ``benchmarks/model_comparison.py`` and notebook 05 as the usual starting
+    point: ``Flatten -> Dense(128, relu) -> Dense(num_classes)``, here with the course's
+    ``Rescaling`` input and a softmax output so it trains and evaluates like the others.
+
+    Returns:
+        An uncompiled ``keras.Sequential`` for ``uint8`` inputs ``(28, 28, 1)``.
+    """
+    num_classes = positive_int(num_classes, "num_classes")
+    return keras.Sequential(
+        [
+            keras.Input(shape=INPUT_SHAPE, name="image"),
+            rescaling_layer(),
+            layers.Flatten(name="flatten"),
+            layers.Dense(128, activation="relu", name="dense"),
+            layers.Dense(num_classes, activation="softmax", name="class_probabilities"),
+        ],
+        name=name,
+    )
+
+
+def build_tutorial_cnn(*, num_classes: int = NUM_CLASSES, name: str = "tutorial_cnn") -> keras.Model:
+    """The CNN most Fashion-MNIST tutorials build, for comparison.
+
+    Used by ``benchmarks/model_comparison.py``: three ``Conv2D(3x3, relu)`` layers
+    (32, 64, 128 filters), each followed by ``MaxPooling2D(2)`` and ``Dropout(0.25)``,
+    then ``Flatten -> Dense(128, relu) -> Dropout(0.5) -> Dense(softmax)``. Unlike the
+    course's baseline it has no ``padding="same"``, so the maps shrink 28 -> 26 -> 13
+    -> 11 -> 5 -> 3 -> 1.
+
+    Returns:
+        An uncompiled ``keras.Sequential`` for ``uint8`` inputs ``(28, 28, 1)``.
+    """
+    num_classes = positive_int(num_classes, "num_classes")
+    stack: list[layers.Layer] = [keras.Input(shape=INPUT_SHAPE, name="image"), rescaling_layer()]
+    for block, width in enumerate((32, 64, 128), start=1):
+        stack += [
+            layers.Conv2D(width, 3, activation="relu", name=f"conv{block}"),
+            layers.MaxPooling2D(2, name=f"pool{block}"),
+            layers.Dropout(0.25, name=f"dropout{block}"),
+        ]
+    stack += [
+        layers.Flatten(name="flatten"),
+        layers.Dense(128, activation="relu", name="dense"),
+        layers.Dropout(0.5, name="dropout_dense"),
+        layers.Dense(num_classes, activation="softmax", name="class_probabilities"),
+    ]
+    return keras.Sequential(stack, name=name)
 
 
 def augmentation_layers(

@@ -22,19 +22,24 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from fmnist_utils._checks import positive_int, positive_number
-from fmnist_utils.data import make_dataset, validate_images, validate_labels
-from fmnist_utils.models import build_baseline_cnn
+from fmnist_utils._checks import fraction, positive_int, positive_number
+from fmnist_utils.data import NUM_CLASSES, make_dataset, validate_images, validate_labels
+from fmnist_utils.models import augmentation_layers, build_baseline_cnn, build_improved_cnn
 
 __all__ = [
     "BASELINE_RECIPE",
+    "IMPROVED_RECIPE",
+    "SmoothedSparseCrossentropy",
     "TrainingResult",
+    "build_improved_model",
     "compile_model",
     "cosine_schedule",
     "fit_model",
     "load_model",
     "standard_callbacks",
     "train_baseline",
+    "train_improved",
+    "train_with_recipe",
 ]
 
 #: How notebook 03 trains the baseline CNN; notebook 04 and the benchmark reuse it.
@@ -46,6 +51,29 @@ BASELINE_RECIPE = {
     "reduce_lr_patience": 2,
     "validation_size": 0.1,
 }
+
+#: How notebook 05 trains the improved CNN; the benchmark reuses it. The model keys go to
+#: :func:`build_improved_model`, the others to :func:`train_with_recipe`.
+IMPROVED_RECIPE = {
+    # Model: models.build_improved_cnn with in-model augmentation.
+    "filters": (32, 64, 128),
+    "dense_units": 256,
+    "block_dropout": 0.1,
+    "dropout_rate": 0.3,
+    "horizontal_flip": True,
+    "translation": 0.0,
+    # Training.
+    "epochs": 32,
+    "batch_size": 128,
+    "learning_rate": 1e-3,
+    "schedule": "cosine",
+    "warmup_epochs": 1,
+    "label_smoothing": 0.1,
+    "validation_size": 0.1,
+}
+
+_MODEL_KEYS = ("filters", "dense_units", "block_dropout", "dropout_rate", "horizontal_flip", "translation")
+_SCHEDULES = ("constant", "plateau", "cosine")
 
 
 @dataclass
@@ -61,6 +89,8 @@ class TrainingResult:
             or after resuming an interrupted run).
         best_epoch: 1-based epoch with the best monitored value in this call.
         run_dir: The run's folder.
+        elapsed: Seconds from the start of ``fit`` to the end of each epoch
+            (validation included), one entry per epoch of ``history``.
     """
 
     history: dict[str, list[float]]
@@ -69,10 +99,83 @@ class TrainingResult:
     epochs_run: int
     best_epoch: int
     run_dir: Path
+    elapsed: list[float] = field(default_factory=list)
     checkpoint_path: Path = field(init=False)
 
     def __post_init__(self) -> None:
         self.checkpoint_path = self.run_dir / "best.keras"
+
+    def seconds_to_reach(self, value: float, metric: str = "val_accuracy") -> float | None:
+        """Seconds of training until ``metric`` first reached ``value`` (``None``: never).
+
+        Counts from the start of ``fit`` to the end of the first epoch whose ``metric``
+        is at least ``value`` (for a loss, use a metric that grows, such as accuracy).
+
+        Raises:
+            KeyError: The history has no such metric.
+        """
+        if metric not in self.history:
+            raise KeyError(f"no metric {metric!r} in the history; it has {sorted(self.history)}.")
+        for reached, seconds in zip(self.history[metric], self.elapsed, strict=False):
+            if reached >= value:
+                return seconds
+        return None
+
+
+class _EpochClock(keras.callbacks.Callback):
+    """Record the seconds since the start of training at the end of every epoch."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.elapsed: list[float] = []
+        self._start = 0.0
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self._start = time.perf_counter()
+        self.elapsed = []
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self.elapsed.append(time.perf_counter() - self._start)
+
+
+@keras.saving.register_keras_serializable(package="fmnist_utils")
+class SmoothedSparseCrossentropy(keras.losses.Loss):
+    """Cross-entropy with label smoothing for integer labels.
+
+    Taught in notebook 05. Keras' ``CategoricalCrossentropy(label_smoothing=...)``
+    needs one-hot labels; this loss one-hot encodes the integer labels itself, so the
+    data pipeline and the ``accuracy`` metric stay as they are. With smoothing ``s``
+    the target of the true class is ``1 - s + s / K`` and every other class gets
+    ``s / K`` (``K`` classes), which discourages over-confident predictions.
+
+    Args:
+        label_smoothing: ``s``, in [0, 1); 0 is the ordinary cross-entropy.
+        num_classes: ``K``.
+        name: Name of the loss.
+    """
+
+    def __init__(
+        self,
+        label_smoothing: float = 0.1,
+        num_classes: int = NUM_CLASSES,
+        name: str = "smoothed_sparse_crossentropy",
+        **kwargs: object,
+    ) -> None:
+        super().__init__(name=name, **kwargs)
+        self.label_smoothing = fraction(label_smoothing, "label_smoothing")
+        self.num_classes = positive_int(num_classes, "num_classes")
+
+    def call(self, y_true, y_pred):
+        labels = keras.ops.cast(keras.ops.reshape(y_true, (-1,)), "int32")
+        targets = keras.ops.one_hot(labels, self.num_classes)
+        return keras.losses.categorical_crossentropy(targets, y_pred, label_smoothing=self.label_smoothing)
+
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "label_smoothing": self.label_smoothing,
+            "num_classes": self.num_classes,
+        }
 
 
 def cosine_schedule(
@@ -126,28 +229,38 @@ def cosine_schedule(
 
 
 def compile_model(
-    model: keras.Model, *, learning_rate: float | keras.optimizers.schedules.LearningRateSchedule = 1e-3
+    model: keras.Model,
+    *,
+    learning_rate: float | keras.optimizers.schedules.LearningRateSchedule = 1e-3,
+    label_smoothing: float = 0.0,
 ) -> keras.Model:
     """Compile a classifier for integer labels: Adam, sparse cross-entropy, accuracy.
 
-    Taught in notebook 03.
+    Taught in notebook 03; notebook 05 adds the schedule and label smoothing.
 
     Args:
         model: A model whose output is a softmax over the classes.
         learning_rate: Adam's learning rate, or a schedule (see :func:`cosine_schedule`).
+        label_smoothing: 0 for the ordinary loss; otherwise the smoothing of
+            :class:`SmoothedSparseCrossentropy`.
 
     Returns:
         The same model, compiled.
 
     Raises:
-        ValueError: ``learning_rate`` is not a positive number.
+        ValueError: ``learning_rate`` is not a positive number, or ``label_smoothing``
+            is not in [0, 1).
     """
     if not isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule):
         learning_rate = positive_number(learning_rate, "learning_rate", alternative=" or a schedule")
+    label_smoothing = fraction(label_smoothing, "label_smoothing")
+    loss = (
+        SmoothedSparseCrossentropy(label_smoothing, num_classes=model.output_shape[-1])
+        if label_smoothing
+        else keras.losses.SparseCategoricalCrossentropy()
+    )
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
-        loss=keras.losses.SparseCategoricalCrossentropy(),
-        metrics=["accuracy"],
+        optimizer=keras.optimizers.Adam(learning_rate=learning_rate), loss=loss, metrics=["accuracy"]
     )
     return model
 
@@ -281,7 +394,8 @@ def fit_model(
         reduce_lr_patience=reduce_lr_patience,
         tensorboard=tensorboard,
     )
-    callbacks += list(extra_callbacks or [])
+    clock = _EpochClock()
+    callbacks += [clock, *(extra_callbacks or [])]
 
     start = time.perf_counter()
     history = model.fit(
@@ -308,6 +422,7 @@ def fit_model(
         epochs_run=epochs_run,
         best_epoch=history.epoch[best_index] + 1 if history.epoch else 0,
         run_dir=Path(run_dir),
+        elapsed=list(clock.elapsed),
     )
 
 
@@ -345,6 +460,155 @@ def train_baseline(
         batch_size=BASELINE_RECIPE["batch_size"],
         patience=BASELINE_RECIPE["patience"],
         reduce_lr_patience=BASELINE_RECIPE["reduce_lr_patience"],
+        run_dir=run_dir,
+        tensorboard=tensorboard,
+        verbose=verbose,
+    )
+    return model, result
+
+
+def build_improved_model(recipe: dict | None = None, *, seed: int | None = 42) -> keras.Model:
+    """Build the improved CNN (uncompiled) from the model keys of a recipe.
+
+    Args:
+        recipe: Keys of :data:`IMPROVED_RECIPE` to change (the others keep its values).
+        seed: Seed of the augmentation layers.
+
+    Returns:
+        :func:`fmnist_utils.models.build_improved_cnn`'s model, with
+        :func:`fmnist_utils.models.augmentation_layers` when the recipe asks for any.
+
+    Raises:
+        ValueError: An unknown key, or a bad value (the message names it).
+    """
+    recipe = _full_recipe(recipe)
+    augmentation = None
+    if recipe["horizontal_flip"] or recipe["translation"]:
+        augmentation = augmentation_layers(
+            translation=recipe["translation"], zoom=0.0, horizontal_flip=recipe["horizontal_flip"], seed=seed
+        )
+    return build_improved_cnn(
+        filters=recipe["filters"],
+        dense_units=recipe["dense_units"],
+        block_dropout=recipe["block_dropout"],
+        dropout_rate=recipe["dropout_rate"],
+        augmentation=augmentation,
+    )
+
+
+def _full_recipe(recipe: dict | None) -> dict:
+    recipe = dict(recipe or {})
+    unknown = sorted(set(recipe) - set(IMPROVED_RECIPE))
+    if unknown:
+        raise ValueError(f"unknown recipe keys {unknown}; the keys are {sorted(IMPROVED_RECIPE)}.")
+    return {**IMPROVED_RECIPE, **recipe}
+
+
+def train_with_recipe(
+    model: keras.Model,
+    train: tuple[np.ndarray, np.ndarray],
+    validation: tuple[np.ndarray, np.ndarray],
+    *,
+    recipe: dict | None = None,
+    epochs: int | None = None,
+    run_dir: str | os.PathLike[str] = "runs/model",
+    tensorboard: bool = False,
+    verbose: int | str = 2,
+) -> TrainingResult:
+    """Compile an uncompiled model and train it with the training keys of a recipe.
+
+    Taught in notebook 05, whose comparison trains every step through it. The schedule
+    is one of:
+
+    - ``"constant"``: ``learning_rate`` all along;
+    - ``"plateau"``: halve it after 2 epochs without progress (notebook 03's recipe);
+    - ``"cosine"``: :func:`cosine_schedule` with ``warmup_epochs`` over all the epochs.
+
+    No early stopping: every run trains for all its epochs, so runs compare at the same
+    budget, and with the cosine schedule the last epoch is the one the schedule aims at.
+    ``run_dir/best.keras`` still keeps the epoch with the best validation accuracy.
+
+    Args:
+        model: The model to train (compiled here, so any earlier compile is replaced).
+        train: Training ``(images, labels)``.
+        validation: Validation ``(images, labels)``, taken from the training data.
+        recipe: Keys of :data:`IMPROVED_RECIPE` to change; only the training keys
+            (``batch_size``, ``learning_rate``, ``schedule``, ``warmup_epochs``,
+            ``label_smoothing``, ``epochs``) are used here.
+        epochs: Overrides the recipe's epochs (quick mode passes a smaller number).
+        run_dir: The run's folder.
+        tensorboard: Write TensorBoard logs.
+        verbose: ``model.fit``'s verbosity.
+
+    Returns:
+        What training measured; the model keeps its last epoch's weights.
+
+    Raises:
+        ValueError: An unknown key or schedule, or a bad value.
+    """
+    recipe = _full_recipe(recipe)
+    epochs = positive_int(recipe["epochs"] if epochs is None else epochs, "epochs")
+    batch_size = positive_int(recipe["batch_size"], "batch_size")
+    schedule = recipe["schedule"]
+    if schedule not in _SCHEDULES:
+        raise ValueError(f"schedule must be one of {_SCHEDULES}, got {schedule!r}.")
+    learning_rate = recipe["learning_rate"]
+    if schedule == "cosine":
+        learning_rate = cosine_schedule(
+            learning_rate=learning_rate,
+            epochs=epochs,
+            steps_per_epoch=-(-len(train[1]) // batch_size),
+            warmup_epochs=min(recipe["warmup_epochs"], epochs - 1),
+        )
+    compile_model(model, learning_rate=learning_rate, label_smoothing=recipe["label_smoothing"])
+    return fit_model(
+        model,
+        train,
+        validation,
+        epochs=epochs,
+        batch_size=batch_size,
+        run_dir=run_dir,
+        monitor="val_accuracy",
+        patience=None,
+        reduce_lr_patience=2 if schedule == "plateau" else None,
+        tensorboard=tensorboard,
+        verbose=verbose,
+    )
+
+
+def train_improved(
+    train: tuple[np.ndarray, np.ndarray],
+    validation: tuple[np.ndarray, np.ndarray],
+    *,
+    recipe: dict | None = None,
+    epochs: int | None = None,
+    run_dir: str | os.PathLike[str] = "runs/improved",
+    tensorboard: bool = False,
+    verbose: int | str = 2,
+) -> tuple[keras.Model, TrainingResult]:
+    """Build and train the improved CNN with notebook 05's recipe.
+
+    Used by notebook 05 and by the benchmark, so that they train the same model.
+
+    Args:
+        train: Training ``(images, labels)``.
+        validation: Validation ``(images, labels)``.
+        recipe: Keys of :data:`IMPROVED_RECIPE` to change.
+        epochs: Overrides the recipe's epochs.
+        run_dir: The run's folder.
+        tensorboard: Write TensorBoard logs.
+        verbose: ``model.fit``'s verbosity.
+
+    Returns:
+        The trained model (last epoch's weights) and what training measured.
+    """
+    model = build_improved_model(recipe)
+    result = train_with_recipe(
+        model,
+        train,
+        validation,
+        recipe=recipe,
+        epochs=epochs,
         run_dir=run_dir,
         tensorboard=tensorboard,
         verbose=verbose,

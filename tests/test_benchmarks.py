@@ -44,3 +44,33 @@ def test_baseline_benchmark_quick_setting(real_data_dir, tmp_path):
     assert figures["test_accuracy_spread"] == round(max(accuracies) - min(accuracies), 4)
     assert figures["test_accuracy_spread"] <= 0.002  # Same seed: within issue 4's 0.2 points.
     assert figures["training_examples"] == 2_000
+
+
+def test_model_comparison_quick_setting(real_data_dir, tmp_path):
+    output_file = tmp_path / "comparison.json"
+    output = run_script(
+        "model_comparison.py",
+        "--quick",
+        "--models",
+        "tutorial_dense",
+        "improved",
+        "--output",
+        str(output_file),
+        data_dir=real_data_dir,
+    )
+    assert "| model | parameters | epochs | s/epoch | train images/s | inference images/s |" in output
+    assert "on CPU (" in output
+    figures = json.loads(output_file.read_text())
+    assert figures["mode"].startswith("quick")
+    assert figures["device_kind"] == "cpu"
+    rows = {row["model"]: row for row in figures["models"]}
+    assert list(rows) == ["tutorial_dense", "improved"]
+    assert rows["tutorial_dense"]["parameters"] == 101_770
+    for row in rows.values():
+        assert row["epochs_run"] == 1
+        assert row["training_examples"] == 2_000
+        assert row["train_images_per_second"] > 0
+        assert row["inference_images_per_second"] > 0
+        assert 0.0 <= row["test_accuracy"] <= 1.0
+        assert row["peak_memory_mib"] > 100
+        assert f"| {row['model']} | {row['parameters']:,} |" in output

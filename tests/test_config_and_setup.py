@@ -140,3 +140,19 @@ def test_run_dir_follows_the_same_rule():
     assert RunConfig(quick=True).run_dir("baseline") == Path("runs/baseline_quick")
     with pytest.raises(ValueError, match=r"plain file name"):
         RunConfig(quick=True).run_dir("a/b")
+
+
+def test_tuner_dir_is_temporary_and_fresh_in_quick_mode(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert RunConfig(quick=False).tuner_dir("improved") == Path("tuner/improved")
+    first, second = RunConfig(quick=True).tuner_dir("improved"), RunConfig(quick=True).tuner_dir("improved")
+    assert first != second
+    for folder in (first, second):
+        assert folder.is_dir()
+        assert not any(folder.iterdir())
+        assert folder.is_absolute()
+        assert tmp_path not in folder.parents
+        assert "improved_quick" in folder.name
+        folder.rmdir()
+    with pytest.raises(ValueError, match=r"plain file name"):
+        RunConfig(quick=True).tuner_dir("a/b")

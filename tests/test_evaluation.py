@@ -259,3 +259,18 @@ def test_classify_image_returns_top_classes(tmp_path, trained_model):
     assert top[0][0] == "left"
     assert sum(probability for _, probability in top) == pytest.approx(1.0, rel=1e-5)
     assert top[0][1] >= top[1][1]
+
+
+def test_flip_average_is_the_mean_of_an_image_and_its_mirror(left_right_model):
+    images = np.stack([square(2), square(18), square(10)])
+    plain = predict_probabilities(left_right_model, images)
+    mirrored = predict_probabilities(left_right_model, images[:, :, ::-1])
+    averaged = predict_probabilities(left_right_model, images, flip_average=True)
+    np.testing.assert_allclose(averaged, (plain + mirrored) / 2, rtol=1e-6)
+    np.testing.assert_allclose(averaged.sum(axis=1), 1.0, rtol=1e-6)
+    # The left/right model is confident on one side; averaging with the mirror cancels it out.
+    assert plain[0, 0] > 0.99
+    assert mirrored[0, 1] > 0.99
+    np.testing.assert_allclose(averaged[:2], 0.5, atol=1e-6)
+    with pytest.raises(ValueError, match="uint8"):
+        predict_probabilities(left_right_model, images.astype("float32"), flip_average=True)

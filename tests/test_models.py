@@ -10,6 +10,8 @@ from fmnist_utils.models import (
     augmentation_layers,
     build_baseline_cnn,
     build_improved_cnn,
+    build_tutorial_cnn,
+    build_tutorial_dense,
     feature_maps,
     first_conv_layer,
 )
@@ -210,3 +212,32 @@ def test_improved_cnn_trains_a_step(batch):
 def test_improved_cnn_bad_options(options, message):
     with pytest.raises(ValueError, match=message):
         build_improved_cnn(**options)
+
+
+def test_tutorial_dense_matches_the_tensorflow_tutorial(batch):
+    model = build_tutorial_dense()
+    # Flatten 784 -> Dense 128 -> Dense 10.
+    assert model.count_params() == (784 * 128 + 128) + (128 * 10 + 10) == 101_770
+    images, _ = batch
+    probabilities = np.asarray(model(images))
+    assert probabilities.shape == (len(images), 10)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_tutorial_cnn_has_three_unpadded_conv_blocks(batch):
+    model = build_tutorial_cnn()
+    shapes = [model.get_layer(f"pool{block}").output.shape[1:] for block in (1, 2, 3)]
+    assert shapes == [(13, 13, 32), (5, 5, 64), (1, 1, 128)]
+    expected = (
+        conv_params(3, 1, 32)
+        + conv_params(3, 32, 64)
+        + conv_params(3, 64, 128)
+        + (128 * 128 + 128)
+        + (128 * 10 + 10)
+    )
+    assert model.count_params() == expected == 110_474
+    assert [model.get_layer(f"dropout{block}").rate for block in (1, 2, 3)] == [0.25] * 3
+    images, _ = batch
+    assert np.asarray(model(images)).shape == (len(images), 10)
+    with pytest.raises(ValueError, match="num_classes must be a positive integer"):
+        build_tutorial_cnn(num_classes=0)

@@ -12,12 +12,17 @@ import pytest
 from fmnist_utils.models import build_baseline_cnn
 from fmnist_utils.training import (
     BASELINE_RECIPE,
+    IMPROVED_RECIPE,
+    SmoothedSparseCrossentropy,
+    build_improved_model,
     compile_model,
     cosine_schedule,
     fit_model,
     load_model,
     standard_callbacks,
     train_baseline,
+    train_improved,
+    train_with_recipe,
 )
 
 
@@ -257,3 +262,123 @@ def test_compile_model_accepts_a_schedule(tmp_path, tiny_data):
         verbose=0,
     )
     assert result.epochs_run == 2
+
+
+def test_smoothed_loss_matches_keras_on_one_hot_labels():
+    labels = np.array([0, 3, 9, 3])
+    probabilities = keras.ops.softmax(np.random.default_rng(0).normal(size=(4, 10)).astype("float32"))
+    ours = SmoothedSparseCrossentropy(0.1)(labels, probabilities)
+    reference = keras.losses.CategoricalCrossentropy(label_smoothing=0.1)(np.eye(10)[labels], probabilities)
+    assert float(ours) == pytest.approx(float(reference), rel=1e-6)
+    plain = keras.losses.SparseCategoricalCrossentropy()(labels, probabilities)
+    assert float(SmoothedSparseCrossentropy(0.0)(labels, probabilities)) == pytest.approx(
+        float(plain), rel=1e-6
+    )
+    # Smoothing penalises a confident correct answer: the loss of a perfect one-hot guess is > 0.
+    assert float(SmoothedSparseCrossentropy(0.1)(labels, np.eye(10, dtype="float32")[labels])) > 0.1
+    with pytest.raises(ValueError, match=r"label_smoothing must be a number in \[0, 1\)"):
+        SmoothedSparseCrossentropy(1.0)
+
+
+def test_compile_model_with_label_smoothing_saves_and_loads(tmp_path, tiny_data):
+    model = compile_model(build_baseline_cnn(filters=(4,), dense_units=8), label_smoothing=0.2)
+    assert isinstance(model.loss, SmoothedSparseCrossentropy)
+    assert model.loss.label_smoothing == pytest.approx(0.2)
+    assert isinstance(small_model().loss, keras.losses.SparseCategoricalCrossentropy)
+    fit_model(model, *tiny_data, epochs=1, run_dir=tmp_path / "run", tensorboard=False, verbose=0)
+    model.save(tmp_path / "smoothed.keras")
+    loaded = load_model(tmp_path / "smoothed.keras")
+    assert loaded.loss.label_smoothing == pytest.approx(0.2)
+    with pytest.raises(ValueError, match=r"label_smoothing must be a number in \[0, 1\)"):
+        compile_model(build_baseline_cnn(), label_smoothing=-0.1)
+
+
+def test_elapsed_times_and_seconds_to_reach(tmp_path, tiny_data):
+    result = fit_model(
+        small_model(),
+        *tiny_data,
+        epochs=3,
+        run_dir=tmp_path / "run",
+        patience=None,
+        tensorboard=False,
+        verbose=0,
+    )
+    assert len(result.elapsed) == 3
+    assert result.elapsed == sorted(result.elapsed)
+    assert 0 < result.elapsed[-1] <= result.seconds
+    best = max(result.history["val_accuracy"])
+    first = result.history["val_accuracy"].index(best)
+    assert result.seconds_to_reach(best) == result.elapsed[first]
+    assert result.seconds_to_reach(best + 0.01) is None
+    assert result.seconds_to_reach(0.0) == result.elapsed[0]
+    with pytest.raises(KeyError, match="no metric 'val_f1'"):
+        result.seconds_to_reach(0.5, metric="val_f1")
+
+
+@pytest.mark.parametrize(
+    ("schedule", "rate_is_a_schedule"), [("constant", False), ("plateau", False), ("cosine", True)]
+)
+def test_train_with_recipe_schedules(tmp_path, tiny_data, schedule, rate_is_a_schedule):
+    model = build_baseline_cnn(filters=(4,), dense_units=8, dropout_rate=0.0)
+    result = train_with_recipe(
+        model,
+        *tiny_data,
+        recipe={"schedule": schedule, "epochs": 2, "batch_size": 16, "label_smoothing": 0.0},
+        run_dir=tmp_path / "run",
+        verbose=0,
+    )
+    assert result.epochs_run == 2  # No early stopping: every run trains for all its epochs.
+    is_schedule = isinstance(model.optimizer._learning_rate, keras.optimizers.schedules.LearningRateSchedule)
+    assert is_schedule is rate_is_a_schedule
+    if schedule == "cosine":
+        # Two epochs of 3 steps, one of warm-up: the rate ends at 1% of the peak.
+        assert float(model.optimizer.learning_rate) == pytest.approx(1e-5, rel=1e-3)
+    else:
+        assert float(model.optimizer.learning_rate) == pytest.approx(1e-3)
+    assert (tmp_path / "run" / "best.keras").is_file()
+
+
+def test_train_with_recipe_plateau_halves_the_rate(tmp_path, tiny_data):
+    model = build_baseline_cnn(filters=(4,), dense_units=8, dropout_rate=0.0)
+    # A rate of 1e-9 makes no progress, so the plateau rule halves it after 2 epochs.
+    result = train_with_recipe(
+        model,
+        *tiny_data,
+        recipe={"schedule": "plateau", "epochs": 4, "batch_size": 16, "learning_rate": 1e-9},
+        run_dir=tmp_path / "run",
+        verbose=0,
+    )
+    assert result.history["learning_rate"][0] == pytest.approx(1e-9)
+    assert result.history["learning_rate"][-1] < 1e-9
+
+
+def test_train_with_recipe_errors(tmp_path, tiny_data):
+    with pytest.raises(ValueError, match=r"unknown recipe keys \['epoch'\]"):
+        train_with_recipe(small_model(), *tiny_data, recipe={"epoch": 3}, run_dir=tmp_path)
+    with pytest.raises(ValueError, match=r"schedule must be one of \('constant', 'plateau', 'cosine'\)"):
+        train_with_recipe(small_model(), *tiny_data, recipe={"schedule": "linear"}, run_dir=tmp_path)
+
+
+def test_build_improved_model_follows_the_recipe():
+    model = build_improved_model()
+    assert model.get_layer("augmentation").layers[0].__class__.__name__ == "RandomFlip"
+    assert model.get_layer("block_dropout1").rate == IMPROVED_RECIPE["block_dropout"]
+    assert model.get_layer("dropout").rate == IMPROVED_RECIPE["dropout_rate"]
+    plain = build_improved_model({"horizontal_flip": False, "translation": 0.0, "dense_units": 64})
+    assert "augmentation" not in [layer.name for layer in plain.layers]
+    assert plain.get_layer("dense").units == 64
+    shifted = build_improved_model({"horizontal_flip": False, "translation": 0.1})
+    assert [type(layer).__name__ for layer in shifted.get_layer("augmentation").layers] == [
+        "RandomTranslation"
+    ]
+    with pytest.raises(ValueError, match=r"unknown recipe keys \['width'\]"):
+        build_improved_model({"width": 3})
+
+
+def test_train_improved_uses_the_recipe(tmp_path, tiny_data):
+    model, result = train_improved(*tiny_data, epochs=1, run_dir=tmp_path / "improved", verbose=0)
+    assert model.name == "improved_cnn"
+    assert isinstance(model.loss, SmoothedSparseCrossentropy)
+    assert model.loss.label_smoothing == IMPROVED_RECIPE["label_smoothing"]
+    assert result.epochs_run == 1
+    assert (tmp_path / "improved" / "best.keras").is_file()

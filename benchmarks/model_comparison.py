@@ -1,0 +1,243 @@
+"""Benchmark: the course's CNNs side by side with the models most tutorials train.
+
+Trains, on the real data and with the same 54,000 / 6,000 training / validation split:
+
+- ``tutorial_dense``: TensorFlow's "Basic classification" network (Flatten, Dense 128,
+  Dense 10), trained like the tutorial (Adam, 10 epochs, batches of 32);
+- ``tutorial_cnn``: the usual tutorial CNN (three conv layers with max-pooling and
+  dropout, Dense 128), 10 epochs, batches of 64;
+- ``baseline``: the course's baseline CNN with notebook 03's recipe;
+- ``improved``: the course's improved CNN with notebook 05's recipe.
+
+For each it reports parameters, seconds per epoch, images per second in training and
+in inference, test accuracy (plain and with flip averaging), the training time until
+the validation accuracy first reached 90% and 92%, and peak memory. Each model trains
+in its own process, so its peak memory and timings are its own.
+
+    FMNIST_DATA_DIR=../shared/data/fashion-mnist python benchmarks/model_comparison.py
+
+Prints a markdown table and writes the same figures to
+``benchmarks/results/model_comparison_<device>.json`` (``cpu`` or ``gpu``: GPU figures
+are kept apart from CPU ones). ``--quick`` trains on small subsets for one epoch (a check
+that the script works, not a measurement). Full mode takes about 30 minutes on 2 CPU cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+MODELS = ("tutorial_dense", "tutorial_cnn", "baseline", "improved")
+#: Issue 5's targets for the improved model, full mode on 2 CPU cores.
+TARGET_ACCURACY = 0.940
+TARGET_SECONDS = 20 * 60
+AIM_ACCURACY = 0.950
+AIM_SECONDS = 30 * 60
+THRESHOLDS = (0.90, 0.92)
+#: How the tutorials train their models (no early stopping, constant learning rate).
+TUTORIAL_RECIPES = {
+    "tutorial_dense": {"epochs": 10, "batch_size": 32},
+    "tutorial_cnn": {"epochs": 10, "batch_size": 64},
+}
+
+
+def train_one(name: str, *, quick: bool, seed: int) -> dict:
+    """Train and measure one model (runs in a child process)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    from fmnist_utils import data, models, training
+    from fmnist_utils.config import RunConfig
+    from fmnist_utils.evaluation import predict_probabilities
+
+    config = (
+        RunConfig(quick=True, train_size=2_000, test_size=500, max_epochs=1)
+        if quick
+        else RunConfig(quick=False)
+    )
+    (train_images, train_labels), (test_images, test_labels) = data.load_fashion_mnist()
+    (train_images, train_labels), (validation_images, validation_labels) = data.train_validation_split(
+        train_images, train_labels, validation_size=0.1, seed=seed
+    )
+    train = config.subset(train_images, train_labels, "train")
+    validation = config.subset(validation_images, validation_labels, "validation")
+    test_images, test_labels = config.subset(test_images, test_labels, "test")
+
+    keras.utils.set_random_seed(seed)
+    with tempfile.TemporaryDirectory() as run_dir:
+        if name == "baseline":
+            epochs = config.epochs(training.BASELINE_RECIPE["epochs"])
+            model, result = training.train_baseline(
+                train, validation, epochs=epochs, run_dir=run_dir, verbose=0
+            )
+        elif name == "improved":
+            epochs = config.epochs(training.IMPROVED_RECIPE["epochs"])
+            model, result = training.train_improved(
+                train, validation, epochs=epochs, run_dir=run_dir, verbose=0
+            )
+        else:
+            builder = models.build_tutorial_dense if name == "tutorial_dense" else models.build_tutorial_cnn
+            model = builder()
+            recipe = {
+                **TUTORIAL_RECIPES[name],
+                "schedule": "constant",
+                "label_smoothing": 0.0,
+                "learning_rate": 1e-3,
+            }
+            result = training.train_with_recipe(
+                model,
+                train,
+                validation,
+                recipe=recipe,
+                epochs=config.epochs(recipe["epochs"]),
+                run_dir=run_dir,
+                verbose=0,
+            )
+
+    predict_probabilities(model, test_images[:512])  # Warm-up: the first call traces the graph.
+    start = time.perf_counter()
+    probabilities = predict_probabilities(model, test_images)
+    inference_seconds = time.perf_counter() - start
+    flipped = predict_probabilities(model, test_images, flip_average=True)
+
+    gpus = tf.config.list_physical_devices("GPU")
+    peak_gpu_mib = None
+    if gpus:
+        device = ", ".join(
+            tf.config.experimental.get_device_details(gpu).get("device_name", gpu.name) for gpu in gpus
+        )
+        peak_gpu_mib = round(tf.config.experimental.get_memory_info("GPU:0")["peak"] / 2**20)
+    else:
+        device = f"CPU ({os.cpu_count()} cores, {platform.processor() or platform.machine()})"
+    to_reach = {
+        f"seconds_to_{round(value * 100)}_val": result.seconds_to_reach(value) for value in THRESHOLDS
+    }
+    return {
+        "model": name,
+        "device": device,
+        "device_kind": "gpu" if gpus else "cpu",
+        "parameters": model.count_params(),
+        "epochs_run": result.epochs_run,
+        "train_seconds": round(result.seconds, 1),
+        "seconds_per_epoch": round(result.seconds / result.epochs_run, 2),
+        "train_images_per_second": round(result.images_per_second),
+        "inference_images_per_second": round(len(test_labels) / inference_seconds),
+        "best_val_accuracy": round(max(result.history["val_accuracy"]), 4),
+        "test_accuracy": round(float(np.mean(probabilities.argmax(axis=1) == test_labels)), 4),
+        "test_accuracy_flip_average": round(float(np.mean(flipped.argmax(axis=1) == test_labels)), 4),
+        **{key: None if value is None else round(value, 1) for key, value in to_reach.items()},
+        # Linux reports ru_maxrss in KiB: the peak resident memory of this process.
+        "peak_memory_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "peak_gpu_memory_mib": peak_gpu_mib,
+        "training_examples": len(train[1]),
+        "validation_examples": len(validation[1]),
+        "test_examples": len(test_labels),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+    }
+
+
+def _seconds(value: float | None) -> str:
+    return "not reached" if value is None else f"{value:,.0f}"
+
+
+def print_table(rows: list[dict]) -> None:
+    print(
+        "| model | parameters | epochs | s/epoch | train images/s | inference images/s | test acc | "
+        "test acc, flip avg | s to 90% val | s to 92% val | peak memory MiB |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for row in rows:
+        memory = f"{row['peak_memory_mib']:,}"
+        if row["peak_gpu_memory_mib"] is not None:
+            memory += f" (GPU {row['peak_gpu_memory_mib']:,})"
+        print(
+            f"| {row['model']} | {row['parameters']:,} | {row['epochs_run']} | "
+            f"{row['seconds_per_epoch']:.1f} | "
+            f"{row['train_images_per_second']:,} | {row['inference_images_per_second']:,} | "
+            f"{row['test_accuracy']:.4f} | {row['test_accuracy_flip_average']:.4f} | "
+            f"{_seconds(row['seconds_to_90_val'])} | {_seconds(row['seconds_to_92_val'])} | {memory} |"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--models", nargs="+", choices=MODELS, default=list(MODELS))
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--quick", action="store_true", help="small subsets, one epoch: a smoke test")
+    parser.add_argument(
+        "--output", help="JSON file (default: benchmarks/results/model_comparison_<device>.json)"
+    )
+    parser.add_argument("--worker", choices=MODELS, help=argparse.SUPPRESS)
+    arguments = parser.parse_args()
+
+    if arguments.worker:
+        print(json.dumps(train_one(arguments.worker, quick=arguments.quick, seed=arguments.seed)))
+        return
+
+    rows = []
+    for name in arguments.models:
+        command = [sys.executable, __file__, "--worker", name, "--seed", str(arguments.seed)]
+        if arguments.quick:
+            command.append("--quick")
+        print(f"Training {name} ...", flush=True)
+        completed = subprocess.run(command, capture_output=True, text=True, check=False)
+        if completed.returncode != 0:
+            sys.exit(f"training {name} failed:\n{completed.stderr[-3000:]}")
+        rows.append(json.loads(completed.stdout.strip().splitlines()[-1]))
+        print(f"  {rows[-1]['train_seconds']} s, test accuracy {rows[-1]['test_accuracy']:.4f}", flush=True)
+
+    mode = "quick (smoke test, not a measurement)" if arguments.quick else "full"
+    first = rows[0]
+    print(f"\nModel comparison, {mode} mode, on {first['device']}, TensorFlow {first['tensorflow']}")
+    print(
+        f"{first['training_examples']:,} training, {first['validation_examples']:,} validation, "
+        f"{first['test_examples']:,} test images; seed {arguments.seed}\n"
+    )
+    print_table(rows)
+    improved = next((row for row in rows if row["model"] == "improved"), None)
+    if improved is not None and not arguments.quick:
+        print()
+        for accuracy, seconds, word in (
+            (TARGET_ACCURACY, TARGET_SECONDS, "Target"),
+            (AIM_ACCURACY, AIM_SECONDS, "Aim"),
+        ):
+            met = improved["test_accuracy"] >= accuracy and improved["train_seconds"] <= seconds
+            measured = f"{improved['test_accuracy']:.2%} in {improved['train_seconds'] / 60:.1f} min"
+            print(
+                f"{word} (improved model) >= {accuracy:.1%} test accuracy in <= {seconds / 60:.0f} min "
+                f"of training: {'met' if met else 'NOT met'} ({measured})"
+            )
+
+    summary = {
+        "mode": mode,
+        "device": first["device"],
+        "device_kind": first["device_kind"],
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
+        "seed": arguments.seed,
+        "tutorial_recipes": TUTORIAL_RECIPES,
+        "models": rows,
+    }
+    output = Path(
+        arguments.output
+        or Path(__file__).parent / "results" / f"model_comparison_{first['device_kind']}.json"
+    )
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(summary, indent=2) + "\n")
+    print(f"\nWritten: {output}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,170 @@
+"""Hyperparameter search with KerasTuner over the improved CNN's recipe.
+
+Taught in notebook 05. The search space is small and explained there: each
+hyperparameter is one key of :data:`fmnist_utils.training.IMPROVED_RECIPE` with a few
+values to try, and every other key keeps the recipe's value. Each trial builds the
+model with :func:`fmnist_utils.training.build_improved_model`, compiles it with the
+cosine schedule over the trial's epochs and keeps its best validation accuracy.
+
+Validation data comes from the training set; the search never sees the test set.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import keras
+import keras_tuner
+import numpy as np
+import pandas as pd
+
+from fmnist_utils._checks import positive_int
+from fmnist_utils.data import make_dataset, validate_images, validate_labels
+from fmnist_utils.training import IMPROVED_RECIPE, build_improved_model, compile_model, cosine_schedule
+
+__all__ = ["SEARCH_SPACE", "ImprovedCNNHyperModel", "run_search", "search_results"]
+
+#: The values notebook 05 searches; the recipe's own values are among them.
+SEARCH_SPACE: dict[str, tuple] = {
+    "block_dropout": (0.0, 0.1, 0.25),
+    "dropout_rate": (0.3, 0.5),
+    "learning_rate": (5e-4, 1e-3, 2e-3),
+    "label_smoothing": (0.0, 0.1),
+}
+
+
+class ImprovedCNNHyperModel(keras_tuner.HyperModel):
+    """Builds one trial's model: the improved recipe with the hyperparameters chosen.
+
+    Args:
+        epochs: Epochs of one trial (the cosine schedule spans them).
+        steps_per_epoch: Training batches per epoch.
+        search_space: ``{recipe key: values}``; defaults to :data:`SEARCH_SPACE`.
+        seed: Seed of the augmentation layers.
+
+    Raises:
+        ValueError: A key that is not in the recipe, or a key without values.
+    """
+
+    def __init__(
+        self,
+        *,
+        epochs: int,
+        steps_per_epoch: int,
+        search_space: dict[str, tuple] | None = None,
+        seed: int = 42,
+    ) -> None:
+        super().__init__(name="improved_cnn")
+        self.epochs = positive_int(epochs, "epochs")
+        self.steps_per_epoch = positive_int(steps_per_epoch, "steps_per_epoch")
+        self.search_space = dict(SEARCH_SPACE if search_space is None else search_space)
+        unknown = sorted(set(self.search_space) - set(IMPROVED_RECIPE))
+        if unknown:
+            raise ValueError(f"unknown search keys {unknown}; the keys are {sorted(IMPROVED_RECIPE)}.")
+        for key, values in self.search_space.items():
+            if isinstance(values, (str, bytes)) or len(values) == 0:
+                raise ValueError(
+                    f"search_space[{key!r}] must be a non-empty tuple of values, got {values!r}."
+                )
+        self.seed = seed
+
+    def build(self, hp: keras_tuner.HyperParameters) -> keras.Model:
+        """Build and compile the trial's model."""
+        chosen = {key: hp.Choice(key, list(values)) for key, values in self.search_space.items()}
+        recipe = {**IMPROVED_RECIPE, **chosen}
+        model = build_improved_model(chosen, seed=self.seed)
+        schedule = cosine_schedule(
+            learning_rate=recipe["learning_rate"],
+            epochs=self.epochs,
+            steps_per_epoch=self.steps_per_epoch,
+            warmup_epochs=min(recipe["warmup_epochs"], self.epochs - 1),
+        )
+        return compile_model(model, learning_rate=schedule, label_smoothing=recipe["label_smoothing"])
+
+
+def run_search(
+    train: tuple[np.ndarray, np.ndarray],
+    validation: tuple[np.ndarray, np.ndarray],
+    *,
+    directory: str | os.PathLike[str],
+    max_trials: int,
+    epochs: int,
+    search_space: dict[str, tuple] | None = None,
+    batch_size: int = 128,
+    seed: int = 42,
+    overwrite: bool = False,
+    verbose: int = 0,
+) -> keras_tuner.Tuner:
+    """Run a Bayesian-optimization search and return the tuner.
+
+    Args:
+        train: Training ``(images, labels)`` (``uint8`` images).
+        validation: Validation ``(images, labels)``, from the training data.
+        directory: Folder for the trials (see ``RunConfig.tuner_dir``). A finished
+            search in the same folder is reloaded rather than run again, unless
+            ``overwrite``.
+        max_trials: Number of settings to try.
+        epochs: Epochs per trial.
+        search_space: ``{recipe key: values}``; defaults to :data:`SEARCH_SPACE`.
+        batch_size: Examples per training step.
+        seed: Seed of the search and of the shuffling.
+        overwrite: Start afresh even if ``directory`` holds an earlier search.
+        verbose: Keras' verbosity during the search (0: silent).
+
+    Returns:
+        The tuner; see :func:`search_results` and ``tuner.get_best_hyperparameters()``.
+
+    Raises:
+        ValueError: Bad images, labels or options.
+    """
+    max_trials = positive_int(max_trials, "max_trials")
+    epochs = positive_int(epochs, "epochs")
+    batch_size = positive_int(batch_size, "batch_size")
+    for name, (images, labels) in (("train", train), ("validation", validation)):
+        validate_images(images, name=f"{name} images")
+        validate_labels(labels, name=f"{name} labels")
+    hypermodel = ImprovedCNNHyperModel(
+        epochs=epochs,
+        steps_per_epoch=-(-len(train[1]) // batch_size),
+        search_space=search_space,
+        seed=seed,
+    )
+    directory = Path(directory)
+    tuner = keras_tuner.BayesianOptimization(
+        hypermodel,
+        objective="val_accuracy",
+        max_trials=max_trials,
+        seed=seed,
+        directory=str(directory.parent),
+        project_name=directory.name,
+        overwrite=overwrite,
+    )
+    tuner.search(
+        make_dataset(*train, batch_size=batch_size, shuffle=True, seed=seed),
+        validation_data=make_dataset(*validation, batch_size=max(batch_size, 512)),
+        epochs=epochs,
+        shuffle=False,
+        verbose=verbose,
+    )
+    return tuner
+
+
+def search_results(tuner: keras_tuner.Tuner) -> pd.DataFrame:
+    """One row per completed trial, best first: its hyperparameters and validation accuracy.
+
+    The ``val_accuracy`` column is the trial's best epoch, the value the search ranks by.
+    """
+    trials = [
+        trial
+        for trial in tuner.oracle.trials.values()
+        if trial.status == keras_tuner.engine.trial.TrialStatus.COMPLETED
+    ]
+    rows = [
+        {"trial": trial.trial_id, **trial.hyperparameters.values, "val_accuracy": trial.score}
+        for trial in trials
+    ]
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return table
+    return table.sort_values("val_accuracy", ascending=False, kind="stable").reset_index(drop=True)

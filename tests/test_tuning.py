@@ -1,0 +1,83 @@
+"""Hyperparameter search: a tiny real KerasTuner search, its table, reloading, errors."""
+
+from __future__ import annotations
+
+import keras_tuner
+import numpy as np
+import pytest
+
+from fmnist_utils.training import IMPROVED_RECIPE, SmoothedSparseCrossentropy
+from fmnist_utils.tuning import SEARCH_SPACE, ImprovedCNNHyperModel, run_search, search_results
+
+
+@pytest.fixture
+def tiny_data():
+    rng = np.random.default_rng(1)
+    labels = np.arange(60) % 10
+    images = rng.integers(0, 40, size=(60, 28, 28), dtype=np.uint8)
+    for index, label in enumerate(labels):
+        images[index, 2 * label : 2 * label + 6, 4:10] = 255
+    return (images[:40], labels[:40]), (images[40:], labels[40:])
+
+
+def test_the_recipe_values_are_in_the_search_space():
+    for key, values in SEARCH_SPACE.items():
+        assert IMPROVED_RECIPE[key] in values, key
+
+
+def test_hypermodel_builds_the_chosen_settings():
+    hypermodel = ImprovedCNNHyperModel(epochs=3, steps_per_epoch=5)
+    hp = keras_tuner.HyperParameters()
+    hp.Fixed("block_dropout", 0.25)
+    hp.Fixed("dropout_rate", 0.5)
+    hp.Fixed("learning_rate", 2e-3)
+    hp.Fixed("label_smoothing", 0.1)
+    model = hypermodel.build(hp)
+    assert model.compiled
+    assert model.get_layer("block_dropout2").rate == 0.25
+    assert model.get_layer("dropout").rate == 0.5
+    assert isinstance(model.loss, SmoothedSparseCrossentropy)
+    # The cosine schedule peaks at the chosen rate after one epoch (5 steps) of warm-up.
+    assert float(model.optimizer._learning_rate(5)) == pytest.approx(2e-3)
+    hp.Fixed("label_smoothing", 0.0)
+    unsmoothed = ImprovedCNNHyperModel(epochs=1, steps_per_epoch=5, search_space={"label_smoothing": (0.0,)})
+    assert not isinstance(unsmoothed.build(keras_tuner.HyperParameters()).loss, SmoothedSparseCrossentropy)
+
+
+@pytest.mark.parametrize(
+    ("space", "message"),
+    [({"width": (1, 2)}, r"unknown search keys \['width'\]"), ({"dropout_rate": ()}, "non-empty tuple")],
+)
+def test_hypermodel_errors(space, message):
+    with pytest.raises(ValueError, match=message):
+        ImprovedCNNHyperModel(epochs=1, steps_per_epoch=1, search_space=space)
+
+
+def test_search_runs_ranks_and_reloads(tmp_path, tiny_data):
+    space = {"block_dropout": (0.0, 0.25), "learning_rate": (1e-3, 2e-3)}
+    tuner = run_search(*tiny_data, directory=tmp_path / "search", max_trials=3, epochs=1, search_space=space)
+    table = search_results(tuner)
+    assert len(table) == 3
+    assert list(table.columns) == ["trial", "block_dropout", "learning_rate", "val_accuracy"]
+    assert table["val_accuracy"].is_monotonic_decreasing
+    assert table["block_dropout"].isin(space["block_dropout"]).all()
+    assert table["learning_rate"].isin(space["learning_rate"]).all()
+    best = tuner.get_best_hyperparameters()[0].values
+    assert best == {key: table.loc[0, key] for key in space}
+    assert (tmp_path / "search" / "oracle.json").is_file()
+
+    # Same folder: the finished search is reloaded, not run again.
+    again = run_search(*tiny_data, directory=tmp_path / "search", max_trials=3, epochs=1, search_space=space)
+    assert search_results(again).equals(table)
+    fresh = run_search(
+        *tiny_data, directory=tmp_path / "search", max_trials=1, epochs=1, search_space=space, overwrite=True
+    )
+    assert len(search_results(fresh)) == 1
+
+
+def test_search_refuses_bad_input(tmp_path, tiny_data):
+    (images, labels), validation = tiny_data
+    with pytest.raises(ValueError, match="uint8"):
+        run_search((images.astype("float32"), labels), validation, directory=tmp_path, max_trials=1, epochs=1)
+    with pytest.raises(ValueError, match="max_trials must be a positive integer"):
+        run_search(*tiny_data, directory=tmp_path, max_trials=0, epochs=1)
