@@ -41,6 +41,7 @@ def build_baseline_cnn(
     dropout_rate: float = 0.3,
     batch_norm: bool = False,
     activation: str = "relu",
+    augmentation: keras.Model | None = None,
     num_classes: int = NUM_CLASSES,
     name: str = "baseline_cnn",
 ) -> keras.Sequential:
@@ -60,6 +61,8 @@ def build_baseline_cnn(
         batch_norm: Put a ``BatchNormalization`` layer after every convolution (the
             convolution then drops its bias, which batch normalization makes useless).
         activation: Activation of the hidden layers, a Keras activation name.
+        augmentation: Layers applied after the rescaling, during training only, such
+            as :func:`augmentation_layers` (notebook 05); ``None`` for none.
         num_classes: Size of the softmax output.
         name: Name of the model.
 
@@ -91,10 +94,13 @@ def build_baseline_cnn(
         raise ValueError(
             f"{len(filters)} convolution blocks would pool a 28x28 image below 1x1; use at most 4."
         )
+    _check_augmentation(augmentation)
 
     model = keras.Sequential(name=name)
     model.add(keras.Input(shape=INPUT_SHAPE, name="image"))
     model.add(rescaling_layer())
+    if augmentation is not None:
+        model.add(augmentation)
     for block, count in enumerate(filters, start=1):
         model.add(
             layers.Conv2D(count, kernel_size, padding="same", use_bias=not batch_norm, name=f"conv{block}")
@@ -109,6 +115,13 @@ def build_baseline_cnn(
     model.add(layers.Dropout(dropout_rate, name="dropout2"))
     model.add(layers.Dense(num_classes, activation="softmax", name="class_probabilities"))
     return model
+
+
+def _check_augmentation(augmentation: object) -> None:
+    if augmentation is not None and not isinstance(augmentation, keras.layers.Layer):
+        raise ValueError(
+            f"augmentation must be Keras layers (see augmentation_layers()), got {augmentation!r}."
+        )
 
 
 def build_improved_cnn(
@@ -162,10 +175,7 @@ def build_improved_cnn(
     num_classes = positive_int(num_classes, "num_classes")
     block_dropout = fraction(block_dropout, "block_dropout")
     dropout_rate = fraction(dropout_rate, "dropout_rate")
-    if augmentation is not None and not isinstance(augmentation, keras.layers.Layer):
-        raise ValueError(
-            f"augmentation must be Keras layers (see augmentation_layers()), got {augmentation!r}."
-        )
+    _check_augmentation(augmentation)
 
     inputs = keras.Input(shape=INPUT_SHAPE, name="image")
     x = rescaling_layer()(inputs)

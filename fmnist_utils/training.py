@@ -63,7 +63,7 @@ IMPROVED_RECIPE = {
     "horizontal_flip": True,
     "translation": 0.0,
     # Training.
-    "epochs": 32,
+    "epochs": 30,
     "batch_size": 128,
     "learning_rate": 1e-3,
     "schedule": "cosine",

@@ -241,3 +241,16 @@ def test_tutorial_cnn_has_three_unpadded_conv_blocks(batch):
     assert np.asarray(model(images)).shape == (len(images), 10)
     with pytest.raises(ValueError, match="num_classes must be a positive integer"):
         build_tutorial_cnn(num_classes=0)
+
+
+def test_baseline_takes_augmentation_layers(batch):
+    images, _ = batch
+    model = build_baseline_cnn(augmentation=augmentation_layers(translation=0.0, zoom=0.0, seed=1))
+    names = [layer.name for layer in model.layers]
+    assert names[:2] == ["rescaling", "augmentation"]
+    assert model.count_params() == build_baseline_cnn().count_params()  # Augmentation has no weights.
+    np.testing.assert_allclose(
+        np.asarray(model(images, training=False)), np.asarray(model(images, training=False))
+    )
+    with pytest.raises(ValueError, match="augmentation must be Keras layers"):
+        build_baseline_cnn(augmentation="flip")
