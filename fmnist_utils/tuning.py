@@ -153,18 +153,14 @@ def run_search(
 def search_results(tuner: keras_tuner.Tuner) -> pd.DataFrame:
     """One row per completed trial, best first: its hyperparameters and validation accuracy.
 
-    The ``val_accuracy`` column is the trial's best epoch, the value the search ranks by.
+    The order is the tuner's own ranking (``tuner.oracle.get_best_trials``), so the first
+    row is always ``tuner.get_best_hyperparameters()[0]``, ties included. The
+    ``val_accuracy`` column is the trial's best epoch, the value the search ranks by.
     """
-    trials = [
-        trial
-        for trial in tuner.oracle.trials.values()
-        if trial.status == keras_tuner.engine.trial.TrialStatus.COMPLETED
-    ]
+    trials = tuner.oracle.get_best_trials(num_trials=len(tuner.oracle.trials))
     rows = [
         {"trial": trial.trial_id, **trial.hyperparameters.values, "val_accuracy": trial.score}
         for trial in trials
+        if trial.status == keras_tuner.engine.trial.TrialStatus.COMPLETED
     ]
-    table = pd.DataFrame(rows)
-    if table.empty:
-        return table
-    return table.sort_values("val_accuracy", ascending=False, kind="stable").reset_index(drop=True)
+    return pd.DataFrame(rows)

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 import pytest
 from helpers import write_tiny_dataset
 
@@ -26,6 +27,17 @@ def isolated_env(tmp_path, monkeypatch):
     keras_home = tmp_path / "keras-home"
     monkeypatch.setenv("KERAS_HOME", str(keras_home))
     return keras_home
+
+
+@pytest.fixture
+def tiny_data():
+    """A learnable training/validation pair: each class is a bright square in its own place."""
+    rng = np.random.default_rng(0)
+    labels = np.arange(64) % 10
+    images = rng.integers(0, 40, size=(64, 28, 28), dtype=np.uint8)
+    for index, label in enumerate(labels):
+        images[index, 2 * label : 2 * label + 6, 4:10] = 255
+    return (images[:48], labels[:48]), (images[48:], labels[48:])
 
 
 @pytest.fixture

@@ -26,17 +26,6 @@ from fmnist_utils.training import (
 )
 
 
-@pytest.fixture
-def tiny_data():
-    rng = np.random.default_rng(0)
-    labels = np.arange(64) % 10
-    # Learnable: each class is a bright square in its own place.
-    images = rng.integers(0, 40, size=(64, 28, 28), dtype=np.uint8)
-    for index, label in enumerate(labels):
-        images[index, 2 * label : 2 * label + 6, 4:10] = 255
-    return (images[:48], labels[:48]), (images[48:], labels[48:])
-
-
 def small_model():
     return compile_model(
         build_baseline_cnn(filters=(4,), dense_units=8, dropout_rate=0.0), learning_rate=1e-2

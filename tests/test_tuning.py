@@ -3,21 +3,10 @@
 from __future__ import annotations
 
 import keras_tuner
-import numpy as np
 import pytest
 
 from fmnist_utils.training import IMPROVED_RECIPE, SmoothedSparseCrossentropy
 from fmnist_utils.tuning import SEARCH_SPACE, ImprovedCNNHyperModel, run_search, search_results
-
-
-@pytest.fixture
-def tiny_data():
-    rng = np.random.default_rng(1)
-    labels = np.arange(60) % 10
-    images = rng.integers(0, 40, size=(60, 28, 28), dtype=np.uint8)
-    for index, label in enumerate(labels):
-        images[index, 2 * label : 2 * label + 6, 4:10] = 255
-    return (images[:40], labels[:40]), (images[40:], labels[40:])
 
 
 def test_the_recipe_values_are_in_the_search_space():
