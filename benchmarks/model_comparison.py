@@ -28,7 +28,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
@@ -136,8 +135,7 @@ def train_one(name: str, *, quick: bool, seed: int) -> dict:
         "test_accuracy": round(float(np.mean(probabilities.argmax(axis=1) == test_labels)), 4),
         "test_accuracy_flip_average": round(float(np.mean(flipped.argmax(axis=1) == test_labels)), 4),
         **{key: None if value is None else round(value, 1) for key, value in to_reach.items()},
-        # Linux reports ru_maxrss in KiB: the peak resident memory of this process.
-        "peak_memory_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "peak_memory_mib": _peak_memory_mib(),
         "peak_gpu_memory_mib": peak_gpu_mib,
         "training_examples": len(train[1]),
         "validation_examples": len(validation[1]),
@@ -145,6 +143,17 @@ def train_one(name: str, *, quick: bool, seed: int) -> dict:
         "tensorflow": tf.__version__,
         "keras": keras.__version__,
     }
+
+
+def _peak_memory_mib() -> int | None:
+    """Peak resident memory of this process in MiB (``None`` where the OS does not say)."""
+    try:
+        import resource
+    except ImportError:  # Windows.
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # Linux reports ru_maxrss in KiB, macOS in bytes.
+    return round(peak / (2**20 if sys.platform == "darwin" else 2**10))
 
 
 def _seconds(value: float | None) -> str:
@@ -158,7 +167,7 @@ def print_table(rows: list[dict]) -> None:
     )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for row in rows:
-        memory = f"{row['peak_memory_mib']:,}"
+        memory = "n/a" if row["peak_memory_mib"] is None else f"{row['peak_memory_mib']:,}"
         if row["peak_gpu_memory_mib"] is not None:
             memory += f" (GPU {row['peak_gpu_memory_mib']:,})"
         print(
