@@ -72,7 +72,6 @@ IMPROVED_RECIPE = {
     "validation_size": 0.1,
 }
 
-_MODEL_KEYS = ("filters", "dense_units", "block_dropout", "dropout_rate", "horizontal_flip", "translation")
 _SCHEDULES = ("constant", "plateau", "cosine")
 
 
