@@ -66,7 +66,7 @@ def train_one(name: str, *, quick: bool, seed: int) -> dict:
     )
     (train_images, train_labels), (test_images, test_labels) = data.load_fashion_mnist()
     (train_images, train_labels), (validation_images, validation_labels) = data.train_validation_split(
-        train_images, train_labels, validation_size=0.1, seed=seed
+        train_images, train_labels, validation_size=training.IMPROVED_RECIPE["validation_size"], seed=seed
     )
     train = config.subset(train_images, train_labels, "train")
     validation = config.subset(validation_images, validation_labels, "validation")

@@ -33,6 +33,7 @@ __all__ = [
     "TrainingResult",
     "build_improved_model",
     "compile_model",
+    "compile_with_recipe",
     "cosine_schedule",
     "fit_model",
     "load_model",
@@ -503,6 +504,43 @@ def _full_recipe(recipe: dict | None) -> dict:
     return {**IMPROVED_RECIPE, **recipe}
 
 
+def compile_with_recipe(
+    model: keras.Model, recipe: dict | None, *, epochs: int, steps_per_epoch: int
+) -> keras.Model:
+    """Compile a model with the learning rate, schedule and label smoothing of a recipe.
+
+    Used by :func:`train_with_recipe` and by the KerasTuner search
+    (:mod:`fmnist_utils.tuning`), so both compile the same way. ``"cosine"`` builds
+    :func:`cosine_schedule` over ``epochs``; ``"constant"`` and ``"plateau"`` start
+    from a fixed rate (the plateau rule is a callback, added by :func:`fit_model`).
+
+    Args:
+        model: The model to compile.
+        recipe: Keys of :data:`IMPROVED_RECIPE` to change.
+        epochs: Length of the run the schedule spans.
+        steps_per_epoch: Training batches per epoch.
+
+    Returns:
+        The same model, compiled.
+
+    Raises:
+        ValueError: An unknown key or schedule, or a bad value.
+    """
+    recipe = _full_recipe(recipe)
+    schedule = recipe["schedule"]
+    if schedule not in _SCHEDULES:
+        raise ValueError(f"schedule must be one of {_SCHEDULES}, got {schedule!r}.")
+    learning_rate = recipe["learning_rate"]
+    if schedule == "cosine":
+        learning_rate = cosine_schedule(
+            learning_rate=learning_rate,
+            epochs=epochs,
+            steps_per_epoch=steps_per_epoch,
+            warmup_epochs=min(recipe["warmup_epochs"], epochs - 1),
+        )
+    return compile_model(model, learning_rate=learning_rate, label_smoothing=recipe["label_smoothing"])
+
+
 def train_with_recipe(
     model: keras.Model,
     train: tuple[np.ndarray, np.ndarray],
@@ -548,18 +586,7 @@ def train_with_recipe(
     recipe = _full_recipe(recipe)
     epochs = positive_int(recipe["epochs"] if epochs is None else epochs, "epochs")
     batch_size = positive_int(recipe["batch_size"], "batch_size")
-    schedule = recipe["schedule"]
-    if schedule not in _SCHEDULES:
-        raise ValueError(f"schedule must be one of {_SCHEDULES}, got {schedule!r}.")
-    learning_rate = recipe["learning_rate"]
-    if schedule == "cosine":
-        learning_rate = cosine_schedule(
-            learning_rate=learning_rate,
-            epochs=epochs,
-            steps_per_epoch=-(-len(train[1]) // batch_size),
-            warmup_epochs=min(recipe["warmup_epochs"], epochs - 1),
-        )
-    compile_model(model, learning_rate=learning_rate, label_smoothing=recipe["label_smoothing"])
+    compile_with_recipe(model, recipe, epochs=epochs, steps_per_epoch=-(-len(train[1]) // batch_size))
     return fit_model(
         model,
         train,
@@ -569,7 +596,7 @@ def train_with_recipe(
         run_dir=run_dir,
         monitor="val_accuracy",
         patience=None,
-        reduce_lr_patience=2 if schedule == "plateau" else None,
+        reduce_lr_patience=2 if recipe["schedule"] == "plateau" else None,
         tensorboard=tensorboard,
         verbose=verbose,
     )

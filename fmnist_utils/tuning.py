@@ -3,8 +3,9 @@
 Taught in notebook 05. The search space is small and explained there: each
 hyperparameter is one key of :data:`fmnist_utils.training.IMPROVED_RECIPE` with a few
 values to try, and every other key keeps the recipe's value. Each trial builds the
-model with :func:`fmnist_utils.training.build_improved_model`, compiles it with the
-cosine schedule over the trial's epochs and keeps its best validation accuracy.
+model with :func:`fmnist_utils.training.build_improved_model`, compiles it with
+:func:`fmnist_utils.training.compile_with_recipe` (the recipe's cosine schedule over
+the trial's epochs) and keeps its best validation accuracy.
 
 Validation data comes from the training set; the search never sees the test set.
 """
@@ -21,7 +22,7 @@ import pandas as pd
 
 from fmnist_utils._checks import positive_int
 from fmnist_utils.data import make_dataset, validate_images, validate_labels
-from fmnist_utils.training import IMPROVED_RECIPE, build_improved_model, compile_model, cosine_schedule
+from fmnist_utils.training import IMPROVED_RECIPE, build_improved_model, compile_with_recipe
 
 __all__ = ["SEARCH_SPACE", "ImprovedCNNHyperModel", "run_search", "search_results"]
 
@@ -72,15 +73,8 @@ class ImprovedCNNHyperModel(keras_tuner.HyperModel):
     def build(self, hp: keras_tuner.HyperParameters) -> keras.Model:
         """Build and compile the trial's model."""
         chosen = {key: hp.Choice(key, list(values)) for key, values in self.search_space.items()}
-        recipe = {**IMPROVED_RECIPE, **chosen}
         model = build_improved_model(chosen, seed=self.seed)
-        schedule = cosine_schedule(
-            learning_rate=recipe["learning_rate"],
-            epochs=self.epochs,
-            steps_per_epoch=self.steps_per_epoch,
-            warmup_epochs=min(recipe["warmup_epochs"], self.epochs - 1),
-        )
-        return compile_model(model, learning_rate=schedule, label_smoothing=recipe["label_smoothing"])
+        return compile_with_recipe(model, chosen, epochs=self.epochs, steps_per_epoch=self.steps_per_epoch)
 
 
 def run_search(
