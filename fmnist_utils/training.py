@@ -66,7 +66,7 @@ IMPROVED_RECIPE = {
     # Training.
     "epochs": 30,
     "batch_size": 128,
-    "learning_rate": 1e-3,
+    "learning_rate": 2e-3,  # Notebook 05's search; its step comparison runs at 1e-3.
     "schedule": "cosine",
     "warmup_epochs": 1,
     "label_smoothing": 0.1,
@@ -327,7 +327,7 @@ def standard_callbacks(
 def fit_model(
     model: keras.Model,
     train: tuple[np.ndarray, np.ndarray],
-    validation: tuple[np.ndarray, np.ndarray],
+    validation: tuple[np.ndarray, np.ndarray] | None,
     *,
     epochs: int,
     batch_size: int = 128,
@@ -353,7 +353,9 @@ def fit_model(
     Args:
         model: A compiled model (see :func:`compile_model`).
         train: ``(images, labels)`` to train on: ``uint8`` images, integer labels.
-        validation: ``(images, labels)`` to monitor, taken from the training data.
+        validation: ``(images, labels)`` to monitor, taken from the training data;
+            ``None`` trains without one (the final fit on all the training data), and
+            then ``monitor`` is its training counterpart (``val_loss`` becomes ``loss``).
         epochs: The most epochs to train.
         batch_size: Examples per training step.
         run_dir: The run's folder (see the module docstring).
@@ -378,15 +380,20 @@ def fit_model(
             "or model.compile(...) first."
         )
     epochs = positive_int(epochs, "epochs")
-    for name, (images, labels) in (("train", train), ("validation", validation)):
+    pairs = [("train", train)] if validation is None else [("train", train), ("validation", validation)]
+    for name, (images, labels) in pairs:
         validate_images(images, name=f"{name} images")
         validate_labels(labels, name=f"{name} labels")
+    if validation is None:
+        monitor = monitor.removeprefix("val_")
     backup = Path(run_dir) / "backup"
     if not (backup.is_dir() and any(backup.iterdir())):
         # A fresh run (not the resumption of an interrupted one) starts a fresh log.
         (Path(run_dir) / "training_log.csv").unlink(missing_ok=True)
     train_dataset = make_dataset(*train, batch_size=batch_size, shuffle=True, seed=seed)
-    validation_dataset = make_dataset(*validation, batch_size=max(batch_size, 512))
+    validation_dataset = (
+        None if validation is None else make_dataset(*validation, batch_size=max(batch_size, 512))
+    )
     callbacks = standard_callbacks(
         run_dir,
         monitor=monitor,
@@ -544,7 +551,7 @@ def compile_with_recipe(
 def train_with_recipe(
     model: keras.Model,
     train: tuple[np.ndarray, np.ndarray],
-    validation: tuple[np.ndarray, np.ndarray],
+    validation: tuple[np.ndarray, np.ndarray] | None,
     *,
     recipe: dict | None = None,
     epochs: int | None = None,
@@ -568,7 +575,8 @@ def train_with_recipe(
     Args:
         model: The model to train (compiled here, so any earlier compile is replaced).
         train: Training ``(images, labels)``.
-        validation: Validation ``(images, labels)``, taken from the training data.
+        validation: Validation ``(images, labels)``, taken from the training data;
+            ``None`` for a final fit on all the training data (see :func:`fit_model`).
         recipe: Keys of :data:`IMPROVED_RECIPE` to change; only the training keys
             (``batch_size``, ``learning_rate``, ``schedule``, ``warmup_epochs``,
             ``label_smoothing``, ``epochs``) are used here.
@@ -604,7 +612,7 @@ def train_with_recipe(
 
 def train_improved(
     train: tuple[np.ndarray, np.ndarray],
-    validation: tuple[np.ndarray, np.ndarray],
+    validation: tuple[np.ndarray, np.ndarray] | None,
     *,
     recipe: dict | None = None,
     epochs: int | None = None,
@@ -618,7 +626,8 @@ def train_improved(
 
     Args:
         train: Training ``(images, labels)``.
-        validation: Validation ``(images, labels)``.
+        validation: Validation ``(images, labels)``; ``None`` for the final fit on all
+            the training data, once every choice is made.
         recipe: Keys of :data:`IMPROVED_RECIPE` to change.
         epochs: Overrides the recipe's epochs.
         run_dir: The run's folder.

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 
@@ -74,3 +77,55 @@ def test_model_comparison_quick_setting(real_data_dir, tmp_path):
         assert 0.0 <= row["test_accuracy"] <= 1.0
         assert row["peak_memory_mib"] > 100
         assert f"| {row['model']} | {row['parameters']:,} |" in output
+
+    # --update retrains only the models named and keeps the other rows as they were.
+    output = run_script(
+        "model_comparison.py",
+        "--quick",
+        "--models",
+        "improved_refit",
+        "--update",
+        "--output",
+        str(output_file),
+        data_dir=real_data_dir,
+    )
+    updated = {row["model"]: row for row in json.loads(output_file.read_text())["models"]}
+    assert list(updated) == ["tutorial_dense", "improved", "improved_refit"]
+    assert updated["tutorial_dense"] == rows["tutorial_dense"]
+    assert updated["improved"] == rows["improved"]
+    refit = updated["improved_refit"]
+    assert refit["validation_examples"] == 0
+    assert refit["best_val_accuracy"] is None
+    assert refit["training_examples"] == 2_000
+    assert "| improved_refit | 391,850 |" in output
+    assert "n/a (no validation set)" in output
+
+
+def _load_model_comparison():
+    spec = importlib.util.spec_from_file_location("model_comparison", BENCHMARKS / "model_comparison.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_model_comparison_target_verdicts():
+    module = _load_model_comparison()
+    row = {"model": "improved", "test_accuracy": 0.9390, "test_accuracy_flip_average": 0.9401}
+    lines = module.target_verdicts([{**row, "train_seconds": 1_100.0}, {"model": "baseline"}])
+    assert len(lines) == 2  # Target and aim, for the improved model only.
+    assert lines[0].startswith("Target (improved) >= 94.0% test accuracy in <= 20 min")
+    assert "met with flip averaging (93.90%, 94.01% with flip averaging, in 18.3 min)" in lines[0]
+    assert "NOT met" in lines[1]
+    too_slow = module.target_verdicts([{**row, "test_accuracy": 0.95, "train_seconds": 1_300.0}])
+    assert "NOT met" in too_slow[0]
+    assert ": met" in too_slow[1]
+
+
+def test_model_comparison_update_needs_an_earlier_run(tmp_path):
+    module = _load_model_comparison()
+    with pytest.raises(SystemExit, match="run without --update first"):
+        module._merge_rows(tmp_path / "missing.json", [], mode="full")
+    earlier = tmp_path / "earlier.json"
+    earlier.write_text(json.dumps({"mode": "full", "models": []}))
+    with pytest.raises(SystemExit, match="holds a full run, not a quick"):
+        module._merge_rows(earlier, [], mode="quick")

@@ -321,9 +321,10 @@ def test_train_with_recipe_schedules(tmp_path, tiny_data, schedule, rate_is_a_sc
     assert is_schedule is rate_is_a_schedule
     if schedule == "cosine":
         # Two epochs of 3 steps, one of warm-up: the rate ends at 1% of the peak.
-        assert float(model.optimizer.learning_rate) == pytest.approx(1e-5, rel=1e-3)
+        peak = IMPROVED_RECIPE["learning_rate"]
+        assert float(model.optimizer.learning_rate) == pytest.approx(0.01 * peak, rel=1e-3)
     else:
-        assert float(model.optimizer.learning_rate) == pytest.approx(1e-3)
+        assert float(model.optimizer.learning_rate) == pytest.approx(IMPROVED_RECIPE["learning_rate"])
     assert (tmp_path / "run" / "best.keras").is_file()
 
 
@@ -371,3 +372,22 @@ def test_train_improved_uses_the_recipe(tmp_path, tiny_data):
     assert model.loss.label_smoothing == IMPROVED_RECIPE["label_smoothing"]
     assert result.epochs_run == 1
     assert (tmp_path / "improved" / "best.keras").is_file()
+
+
+def test_final_fit_without_a_validation_set(tmp_path, tiny_data):
+    train, _ = tiny_data
+    keras.utils.set_random_seed(0)
+    _model, result = train_improved(train, None, epochs=2, run_dir=tmp_path / "refit", verbose=0)
+    assert "accuracy" in result.history
+    assert not any(key.startswith("val_") for key in result.history)
+    assert result.epochs_run == 2
+    assert len(result.elapsed) == 2
+    assert result.best_epoch == int(np.argmax(result.history["accuracy"])) + 1  # Monitors "accuracy".
+    assert (tmp_path / "refit" / "best.keras").is_file()
+    with pytest.raises(KeyError, match="no metric 'val_accuracy'"):
+        result.seconds_to_reach(0.5)
+    # fit_model's monitor falls back to the training metric: val_loss -> loss.
+    result = fit_model(
+        small_model(), train, None, epochs=2, batch_size=16, run_dir=tmp_path / "r2", verbose=0
+    )
+    assert result.best_epoch == int(np.argmin(result.history["loss"])) + 1
