@@ -1,4 +1,9 @@
-"""Command line: ``python -m fmnist_utils download [--data-dir DIR]``."""
+"""Command line.
+
+- ``python -m fmnist_utils download [--data-dir DIR]``: fetch or verify the dataset.
+- ``python -m fmnist_utils student SOURCE OUTPUT [--force]``: write student versions of
+  the notebooks (see :mod:`fmnist_utils.student`).
+"""
 
 from __future__ import annotations
 
@@ -26,7 +31,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         ),
     )
     download.add_argument("--data-dir", help="folder to use or download into")
+    student = commands.add_parser(
+        "student",
+        help="write student versions of the notebooks (solutions replaced by stubs)",
+        description=(
+            "Write the student version of every numbered notebook of SOURCE (a folder, or one "
+            "notebook) into OUTPUT: the code between ### BEGIN SOLUTION and ### END SOLUTION "
+            "becomes '# YOUR CODE HERE' and 'raise NotImplementedError()', the outputs of "
+            "solution and check cells are cleared, every other cell is kept as it is."
+        ),
+    )
+    student.add_argument("source", help="folder of notebooks (or one notebook), e.g. notebooks/")
+    student.add_argument("output", help="folder to write the student versions into, e.g. student/")
+    student.add_argument("--force", action="store_true", help="overwrite files already in OUTPUT")
     arguments = parser.parse_args(argv)
+
+    if arguments.command == "student":
+        from fmnist_utils.student import StudentVersionError, write_student_versions
+
+        try:
+            written = write_student_versions(arguments.source, arguments.output, force=arguments.force)
+        except (FileExistsError, FileNotFoundError, StudentVersionError) as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+        for path in written:
+            print(f"wrote {path}")
+        print(f"{len(written)} student notebooks in {arguments.output}")
+        return 0
 
     if arguments.command == "download":
         try:

@@ -12,6 +12,8 @@ import numpy as np
 from fmnist_utils.data import FILES, DataFile
 
 TINY_COUNTS = {"train": 30, "test": 10}
+#: The course's notebooks.
+NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 
 
 def idx_bytes(array: np.ndarray, magic: int | None = None) -> bytes:

@@ -129,3 +129,28 @@ def test_model_comparison_update_needs_an_earlier_run(tmp_path):
     earlier.write_text(json.dumps({"mode": "full", "models": []}))
     with pytest.raises(SystemExit, match="holds a full run, not a quick"):
         module._merge_rows(earlier, [], mode="quick")
+
+
+def test_seed_spread_quick_setting(real_data_dir, tmp_path):
+    output_file = tmp_path / "spread.json"
+    output = run_script(
+        "seed_spread.py",
+        "--quick",
+        "--model",
+        "tutorial_dense",
+        "--seeds",
+        "1",
+        "2",
+        "--output",
+        str(output_file),
+        data_dir=real_data_dir,
+    )
+    assert "| seed | test acc | test acc, flip avg | best val acc | training s |" in output
+    figures = json.loads(output_file.read_text())
+    assert figures["mode"].startswith("quick")
+    assert [run["seed"] for run in figures["runs"]] == [1, 2]
+    accuracies = [run["test_accuracy"] for run in figures["runs"]]
+    assert figures["test_accuracy_min"] == min(accuracies)
+    assert figures["test_accuracy_max"] == max(accuracies)
+    assert figures["test_accuracy_mean"] == round(sum(accuracies) / 2, 4)
+    assert f"Test accuracy over 2 seeds: mean {figures['test_accuracy_mean']:.4f}" in output

@@ -1,0 +1,175 @@
+"""Student versions of the notebooks: the solutions taken out, everything else kept.
+
+``python -m fmnist_utils student notebooks/ student/`` (or ``make student``) reads every
+numbered notebook and writes its student version. In each cell tagged ``solution``, the
+code between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` (nbgrader's markers) becomes::
+
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+and the cell's outputs are cleared (a Markdown solution becomes ``YOUR ANSWER HERE``).
+The outputs of the check cells after them (tagged ``check``) are cleared too, so that no
+"correct" shows before the student has answered. Every other cell keeps its source and
+its outputs. (The notebooks make every file they read, so nothing else needs copying.)
+
+Files already in the output folder are never overwritten unless ``force=True``
+(``--force``); nothing is written at all when one of them is in the way.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import nbformat
+
+__all__ = [
+    "BEGIN_SOLUTION",
+    "END_SOLUTION",
+    "StudentVersionError",
+    "make_student_version",
+    "write_student_versions",
+]
+
+BEGIN_SOLUTION = "### BEGIN SOLUTION"
+END_SOLUTION = "### END SOLUTION"
+CODE_STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
+MARKDOWN_STUB = "YOUR ANSWER HERE"
+
+
+class StudentVersionError(ValueError):
+    """A notebook cannot be turned into a student version (the message says why)."""
+
+
+def _strip_solution(source: str, *, markdown: bool, where: str) -> str:
+    lines = source.splitlines()
+    output: list[str] = []
+    inside = False
+    found = False
+    for number, line in enumerate(lines, start=1):
+        stripped = line.strip()
+        if stripped == BEGIN_SOLUTION:
+            if inside:
+                raise StudentVersionError(
+                    f"{where}, line {number}: {BEGIN_SOLUTION} inside another solution."
+                )
+            inside, found = True, True
+            indent = line[: len(line) - len(line.lstrip())]
+            output.extend([MARKDOWN_STUB] if markdown else [indent + stub for stub in CODE_STUB])
+        elif stripped == END_SOLUTION:
+            if not inside:
+                raise StudentVersionError(f"{where}, line {number}: {END_SOLUTION} without {BEGIN_SOLUTION}.")
+            inside = False
+        elif not inside:
+            output.append(line)
+    if inside:
+        raise StudentVersionError(f"{where}: {BEGIN_SOLUTION} is never closed by {END_SOLUTION}.")
+    if not found:
+        raise StudentVersionError(
+            f"{where} is tagged 'solution' but has no {BEGIN_SOLUTION} / {END_SOLUTION} markers: "
+            "put the solution between them."
+        )
+    return "\n".join(output)
+
+
+def make_student_version(notebook: nbformat.NotebookNode, *, name: str = "notebook") -> nbformat.NotebookNode:
+    """Return the student version of a notebook (the notebook given is not changed).
+
+    Args:
+        notebook: A notebook read with ``nbformat.read(..., as_version=4)``.
+        name: The notebook's name, for error messages.
+
+    Returns:
+        A copy with every ``solution`` cell's solution replaced by a stub and its
+        outputs cleared, and the outputs of ``check`` cells cleared.
+
+    Raises:
+        StudentVersionError: A solution cell without markers, or with broken ones; or
+            markers in a cell not tagged ``solution`` (its solution would be handed out).
+    """
+    student = copy.deepcopy(notebook)
+    for index, cell in enumerate(student.cells):
+        tags = cell.metadata.get("tags", [])
+        where = f"{name}, cell {index}"
+        if "solution" in tags:
+            cell.source = _strip_solution(cell.source, markdown=cell.cell_type == "markdown", where=where)
+        elif BEGIN_SOLUTION in cell.source:
+            raise StudentVersionError(f"{where} has {BEGIN_SOLUTION} but is not tagged 'solution': tag it.")
+        if cell.cell_type == "code" and ("solution" in tags or "check" in tags):
+            cell.outputs = []
+            cell.execution_count = None
+            cell.metadata.pop("execution", None)
+    return student
+
+
+def _notebooks(source: Path) -> list[Path]:
+    if source.is_file():
+        return [source]
+    if not source.is_dir():
+        raise FileNotFoundError(f"{source}: no such notebook or folder.")
+    notebooks = sorted(source.glob("[0-9][0-9]_*.ipynb"))
+    if not notebooks:
+        raise FileNotFoundError(f"{source}: no numbered notebooks (NN_name.ipynb) in this folder.")
+    return notebooks
+
+
+def write_student_versions(
+    source: str | os.PathLike[str],
+    output_dir: str | os.PathLike[str],
+    *,
+    force: bool = False,
+    sources: Sequence[str | os.PathLike[str]] = (),
+) -> list[Path]:
+    """Write the student version of every numbered notebook of ``source`` into ``output_dir``.
+
+    Args:
+        source: A folder of notebooks (every ``NN_*.ipynb`` in it) or one notebook.
+        output_dir: Where to write; created if needed.
+        force: Overwrite files that are already there.
+        sources: More notebooks or folders to convert.
+
+    Returns:
+        The notebooks written.
+
+    Raises:
+        FileExistsError: A file to write is already there and ``force`` is false
+            (nothing is written then).
+        StudentVersionError: A notebook's solution cells are not marked properly
+            (nothing is written then).
+        FileNotFoundError: No such notebook or folder.
+    """
+    output_dir = Path(output_dir)
+    paths = [path for item in (source, *sources) for path in _notebooks(Path(item))]
+    # Convert everything first, so that a bad notebook leaves the output folder untouched.
+    students = {
+        path: make_student_version(nbformat.read(path, as_version=4), name=path.name) for path in paths
+    }
+    for notebook in students.values():
+        nbformat.validate(notebook)
+    targets = {path: output_dir / path.name for path in paths}
+    if len(set(targets.values())) < len(targets):
+        raise StudentVersionError(
+            "two notebooks given have the same name; convert them into different folders."
+        )
+    if not force:
+        existing = [str(target) for target in targets.values() if target.exists()]
+        if existing:
+            raise FileExistsError(
+                f"{len(existing)} of the files to write already exist ({', '.join(existing[:3])}"
+                f"{', ...' if len(existing) > 3 else ''}); nothing was written. Use --force "
+                "(force=True) to overwrite them, or choose another output folder."
+            )
+    output_dir.mkdir(parents=True, exist_ok=True)
+    for path, notebook in students.items():
+        # Write to a temporary file, then rename: an interrupted run leaves no half-written notebook.
+        handle, temporary = tempfile.mkstemp(dir=output_dir, suffix=".ipynb.tmp")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as file:
+                nbformat.write(notebook, file)
+            os.replace(temporary, targets[path])
+        finally:
+            Path(temporary).unlink(missing_ok=True)
+    return list(targets.values())

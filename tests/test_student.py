@@ -1,0 +1,199 @@
+"""Student versions: no solution code left, valid notebooks, nothing overwritten without --force."""
+
+from __future__ import annotations
+
+import ast
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from helpers import NOTEBOOKS_DIR
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from fmnist_utils.__main__ import main
+from fmnist_utils.student import (
+    BEGIN_SOLUTION,
+    END_SOLUTION,
+    StudentVersionError,
+    make_student_version,
+    write_student_versions,
+)
+
+NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
+ROOT = NOTEBOOKS_DIR.parent
+
+
+def solution_lines(source: str) -> list[str]:
+    """The non-blank lines between the solution markers."""
+    lines, inside = [], False
+    for line in source.splitlines():
+        if line.strip() == BEGIN_SOLUTION:
+            inside = True
+        elif line.strip() == END_SOLUTION:
+            inside = False
+        elif inside and line.strip():
+            lines.append(line)
+    return lines
+
+
+def python_source(source: str) -> str:
+    """A cell's source without IPython magics, for ast.parse."""
+    return "\n".join("pass" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name[:2])
+def test_student_version_of_each_notebook(path):
+    original = nbformat.read(path, as_version=4)
+    student = make_student_version(original, name=path.name)
+    nbformat.validate(student)
+    assert len(student.cells) == len(original.cells)
+    solutions = 0
+    for before, after in zip(original.cells, student.cells, strict=True):
+        tags = before.metadata.get("tags", [])
+        if "solution" in tags:
+            solutions += 1
+            assert "# YOUR CODE HERE" in after.source
+            assert "raise NotImplementedError()" in after.source
+            assert BEGIN_SOLUTION not in after.source
+            hidden = solution_lines(before.source)
+            assert hidden, "a solution cell with nothing between its markers"
+            for line in hidden:
+                assert line not in after.source.splitlines(), line
+            assert after.outputs == []
+            assert after.execution_count is None
+            ast.parse(python_source(after.source))
+        elif "check" in tags:
+            assert after.source == before.source
+            assert after.outputs == []
+        else:
+            assert after.source == before.source
+            assert after.get("outputs") == before.get("outputs")
+    if path.name >= "01":
+        assert solutions >= 3, "every notebook from 01 on has at least three exercises"
+    # The original is left as it was.
+    assert original == nbformat.read(path, as_version=4)
+
+
+def test_code_outside_the_markers_is_kept():
+    notebook = new_notebook(
+        cells=[
+            new_code_cell(
+                "def answer():\n    ### BEGIN SOLUTION\n    return 42\n    ### END SOLUTION\n\nprint(answer)",
+                metadata={"tags": ["solution"]},
+                outputs=[new_output("stream", text="42\n")],
+            ),
+            new_markdown_cell(
+                "Why?\n### BEGIN SOLUTION\nBecause.\n### END SOLUTION", metadata={"tags": ["solution"]}
+            ),
+        ]
+    )
+    student = make_student_version(notebook)
+    assert student.cells[0].source == (
+        "def answer():\n    # YOUR CODE HERE\n    raise NotImplementedError()\n\nprint(answer)"
+    )
+    assert student.cells[0].outputs == []
+    assert student.cells[1].source == "Why?\nYOUR ANSWER HERE"
+
+
+@pytest.mark.parametrize(
+    ("source", "tags", "message"),
+    [
+        ("x = 1", ["solution"], "has no ### BEGIN SOLUTION"),
+        ("### BEGIN SOLUTION\nx = 1", ["solution"], "never closed"),
+        ("x = 1\n### END SOLUTION", ["solution"], "without ### BEGIN SOLUTION"),
+        ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION", ["solution"], "inside another"),
+        ("### BEGIN SOLUTION\nx = 1\n### END SOLUTION", [], "not tagged 'solution'"),
+    ],
+)
+def test_badly_marked_solutions_are_refused(source, tags, message):
+    notebook = new_notebook(cells=[new_code_cell(source, metadata={"tags": tags})])
+    with pytest.raises(StudentVersionError, match=message):
+        make_student_version(notebook, name="bad.ipynb")
+
+
+def test_write_refuses_to_overwrite_without_force(tmp_path):
+    output = tmp_path / "student"
+    written = write_student_versions(NOTEBOOKS_DIR, output)
+    assert [path.name for path in written] == [path.name for path in NOTEBOOKS]
+    marker = output / NOTEBOOKS[1].name
+    marker.write_text("the student's own work")
+    with pytest.raises(FileExistsError, match=r"nothing was written\. Use --force"):
+        write_student_versions(NOTEBOOKS_DIR, output)
+    assert marker.read_text() == "the student's own work"
+    write_student_versions(NOTEBOOKS_DIR, output, force=True)
+    nbformat.validate(nbformat.read(marker, as_version=4))
+    assert not list(output.glob("*.tmp"))
+
+
+def test_a_bad_notebook_writes_nothing(tmp_path):
+    source = tmp_path / "source"
+    source.mkdir()
+    nbformat.write(new_notebook(cells=[new_code_cell("x = 1")]), source / "01_good.ipynb")
+    nbformat.write(
+        new_notebook(cells=[new_code_cell("x = 1", metadata={"tags": ["solution"]})]), source / "02_bad.ipynb"
+    )
+    with pytest.raises(StudentVersionError, match=r"02_bad\.ipynb, cell 0"):
+        write_student_versions(source, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(FileNotFoundError, match="no numbered notebooks"):
+        write_student_versions(empty, tmp_path / "out")
+
+
+def test_command_line(tmp_path, capsys):
+    output = tmp_path / "student"
+    assert main(["student", str(NOTEBOOKS_DIR), str(output)]) == 0
+    assert f"{len(NOTEBOOKS)} student notebooks in {output}" in capsys.readouterr().out
+    assert main(["student", str(NOTEBOOKS_DIR), str(output)]) == 1
+    assert "Use --force" in capsys.readouterr().err
+    assert main(["student", str(NOTEBOOKS_DIR), str(output), "--force"]) == 0
+    assert main(["student", str(tmp_path / "missing"), str(output)]) == 1
+    assert "no such notebook or folder" in capsys.readouterr().err
+
+
+def test_make_student_passes_force_only_when_asked():
+    environment = {**os.environ, "MAKEFLAGS": ""}
+    for extra, expect_force in (([], False), (["FORCE=1"], True)):
+        completed = subprocess.run(
+            ["make", "--dry-run", "--no-print-directory", "student", "STUDENT_DIR=/tmp/somewhere", *extra],
+            cwd=ROOT,
+            env=environment,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        command = completed.stdout.strip().splitlines()[-1]
+        assert command.endswith(
+            "-m fmnist_utils student notebooks /tmp/somewhere" + (" --force" if expect_force else "")
+        ), command
+
+
+def test_nbgrader_generates_the_same_student_versions(tmp_path):
+    """Instructors who use nbgrader get the same stubs from `nbgrader generate_assignment`."""
+    nbgrader = Path(sys.executable).parent / "nbgrader"
+    if not nbgrader.exists():
+        pytest.skip("nbgrader is not installed: pip install -r requirements-dev.txt")
+    assignment = tmp_path / "course" / "source" / "fmnist"
+    assignment.mkdir(parents=True)
+    for path in NOTEBOOKS:
+        shutil.copy(path, assignment)
+    environment = {**os.environ, "PATH": f"{nbgrader.parent}{os.pathsep}{os.environ['PATH']}"}
+    completed = subprocess.run(
+        [str(nbgrader), "generate_assignment", "fmnist", f"--CourseDirectory.root={tmp_path / 'course'}"],
+        cwd=tmp_path / "course",
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    for path in NOTEBOOKS:
+        released = nbformat.read(tmp_path / "course" / "release" / "fmnist" / path.name, as_version=4)
+        ours = make_student_version(nbformat.read(path, as_version=4))
+        assert [cell.source for cell in released.cells] == [cell.source for cell in ours.cells], path.name
