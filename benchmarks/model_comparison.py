@@ -24,7 +24,7 @@ Prints a markdown table and writes the same figures to
 are kept apart from CPU ones). ``--models improved --update`` retrains only the models
 named and replaces their rows in that file, keeping the others. ``--quick`` trains on
 small subsets for one epoch (a check that the script works, not a measurement). Full
-mode takes about 45 minutes on 2 CPU cores.
+mode takes about 40 minutes on 2 CPU cores.
 """
 
 from __future__ import annotations
@@ -156,6 +156,17 @@ def train_one(name: str, *, quick: bool, seed: int) -> dict:
     }
 
 
+def run_worker(name: str, *, seed: int, quick: bool) -> dict:
+    """Train and measure one model in a child process of its own; exit if it fails."""
+    command = [sys.executable, str(Path(__file__).resolve()), "--worker", name, "--seed", str(seed)]
+    if quick:
+        command.append("--quick")
+    completed = subprocess.run(command, capture_output=True, text=True, check=False)
+    if completed.returncode != 0:
+        sys.exit(f"training {name} (seed {seed}) failed:\n{completed.stderr[-3000:]}")
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
 def _peak_memory_mib() -> int | None:
     """Peak resident memory of this process in MiB (``None`` where the OS does not say)."""
     try:
@@ -217,14 +228,8 @@ def main() -> None:
 
     rows = []
     for name in arguments.models:
-        command = [sys.executable, __file__, "--worker", name, "--seed", str(arguments.seed)]
-        if arguments.quick:
-            command.append("--quick")
         print(f"Training {name} ...", flush=True)
-        completed = subprocess.run(command, capture_output=True, text=True, check=False)
-        if completed.returncode != 0:
-            sys.exit(f"training {name} failed:\n{completed.stderr[-3000:]}")
-        rows.append(json.loads(completed.stdout.strip().splitlines()[-1]))
+        rows.append(run_worker(name, seed=arguments.seed, quick=arguments.quick))
         print(f"  {rows[-1]['train_seconds']} s, test accuracy {rows[-1]['test_accuracy']:.4f}", flush=True)
 
     mode = "quick (smoke test, not a measurement)" if arguments.quick else "full"

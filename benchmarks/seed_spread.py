@@ -18,12 +18,11 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
-import sys
 from pathlib import Path
 
+from model_comparison import MODELS, run_worker  # The same training and measuring, per seed.
+
 HERE = Path(__file__).resolve().parent
-MODELS = ("tutorial_dense", "tutorial_cnn", "baseline", "improved", "improved_refit")
 
 
 def main() -> None:
@@ -42,21 +41,8 @@ def main() -> None:
 
     runs = []
     for seed in arguments.seeds:
-        command = [
-            sys.executable,
-            str(HERE / "model_comparison.py"),
-            "--worker",
-            arguments.model,
-            "--seed",
-            str(seed),
-        ]
-        if arguments.quick:
-            command.append("--quick")
         print(f"Training {arguments.model} with seed {seed} ...", flush=True)
-        completed = subprocess.run(command, capture_output=True, text=True, check=False)
-        if completed.returncode != 0:
-            sys.exit(f"training {arguments.model} with seed {seed} failed:\n{completed.stderr[-3000:]}")
-        row = json.loads(completed.stdout.strip().splitlines()[-1])
+        row = run_worker(arguments.model, seed=seed, quick=arguments.quick)
         runs.append({"seed": seed, **row})
         print(f"  test accuracy {row['test_accuracy']:.4f} in {row['train_seconds']:.0f} s", flush=True)
 

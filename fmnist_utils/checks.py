@@ -92,11 +92,17 @@ def _no_answer(exercise: str, name: str) -> CheckResult:
     return CheckResult(exercise, False, f"Exercise {exercise}: no answer yet. Store your answer in `{name}`.")
 
 
-def _rubric(exercise: str, points: Sequence[str]) -> CheckResult:
+def _open_ended(exercise: str, title: str, points: Sequence[str]) -> Callable[[], CheckResult]:
+    """The check of an open-ended exercise: it lists what a good answer shows."""
     lines = "\n".join(f"- {point}" for point in points)
-    return CheckResult(
-        exercise, None, f"Exercise {exercise} is open-ended: no single answer. A good answer\n{lines}"
-    )
+    message = f"Exercise {exercise} is open-ended: no single answer. A good answer\n{lines}"
+
+    def check() -> CheckResult:
+        return CheckResult(exercise, None, message)
+
+    check.__name__ = check.__qualname__ = f"exercise_{exercise.replace('.', '_')}"
+    check.__doc__ = f"Exercise {exercise} (open-ended): {title}."
+    return check
 
 
 def _as_number(value: object) -> float | None:
@@ -106,6 +112,15 @@ def _as_number(value: object) -> float | None:
     except (TypeError, ValueError):
         return None
     return float(array) if array.ndim == 0 and np.isfinite(array) else None
+
+
+def _not_a_fraction(exercise: str, answer: float | None) -> CheckResult | None:
+    """A hint when an accuracy is not one number between 0 and 1, else ``None``."""
+    if answer is None:
+        return _hint(exercise, "store the accuracy as one number between 0 and 1.")
+    if answer > 1:
+        return _hint(exercise, "an accuracy is a fraction between 0 and 1, not a percentage.")
+    return None
 
 
 def _predicted_classes(values: np.ndarray, name: str) -> np.ndarray:
@@ -166,16 +181,15 @@ def exercise_00_1(sneaker_count: object, test_labels: np.ndarray) -> CheckResult
     return _hint(exercise, "count the test labels equal to the sneakers' label (data.CLASS_NAMES.index).")
 
 
-def exercise_00_2() -> CheckResult:
-    """Exercise 00.2 (open-ended): the first 10 bags of the test set."""
-    return _rubric(
-        "00.2",
-        [
-            "shows ten images in one row, and every one of them is a bag;",
-            "selects them with the labels (test_labels == the bags' label), not by looking;",
-            "notes how varied the bags are (handles, shapes), which makes the class easy or hard.",
-        ],
-    )
+exercise_00_2 = _open_ended(
+    "00.2",
+    "the first 10 bags of the test set",
+    [
+        "shows ten images in one row, and every one of them is a bag;",
+        "selects them with the labels (test_labels == the bags' label), not by looking;",
+        "notes how varied the bags are (handles, shapes), which makes the class easy or hard.",
+    ],
+)
 
 
 def exercise_00_3(
@@ -361,17 +375,16 @@ def exercise_01_3(dataset: object, validation_labels: np.ndarray) -> CheckResult
     return _correct(exercise)
 
 
-def exercise_01_4() -> CheckResult:
-    """Exercise 01.4 (open-ended): rotation as augmentation."""
-    return _rubric(
-        "01.4",
-        [
-            "shows grids for at least two or three rotation ranges, small to large;",
-            "knows how RandomRotation's factor maps to degrees (a fraction of a full turn);",
-            "picks a range and argues from the pictures: would a shop photograph a garment like that?",
-            "says what goes wrong with too large a range (garments upside down, like a vertical flip).",
-        ],
-    )
+exercise_01_4 = _open_ended(
+    "01.4",
+    "rotation as augmentation",
+    [
+        "shows grids for at least two or three rotation ranges, small to large;",
+        "knows how RandomRotation's factor maps to degrees (a fraction of a full turn);",
+        "picks a range and argues from the pictures: would a shop photograph a garment like that?",
+        "says what goes wrong with too large a range (garments upside down, like a vertical flip).",
+    ],
+)
 
 
 # Notebook 02 ----------------------------------------------------------------------------------
@@ -452,30 +465,28 @@ def exercise_02_2(pool3_shape: object, predicted_total: object) -> CheckResult:
     return _correct(exercise)
 
 
-def exercise_02_3() -> CheckResult:
-    """Exercise 02.3 (open-ended): a filter for diagonal edges."""
-    return _rubric(
-        "02.3",
-        [
-            "has a 3 x 3 filter whose values rise from one corner to the opposite one (and sum to about 0);",
-            "shows the response as an image with a diverging colour map (positive and negative);",
-            "names the parts of the sneaker that light up and explains why (slanted outlines);",
-            "compares with the horizontal or vertical filter of the notebook.",
-        ],
-    )
+exercise_02_3 = _open_ended(
+    "02.3",
+    "a filter for diagonal edges",
+    [
+        "has a 3 x 3 filter whose values rise from one corner to the opposite one (and sum to about 0);",
+        "shows the response as an image with a diverging colour map (positive and negative);",
+        "names the parts of the sneaker that light up and explains why (slanted outlines);",
+        "compares with the horizontal or vertical filter of the notebook.",
+    ],
+)
 
 
-def exercise_02_4() -> CheckResult:
-    """Exercise 02.4 (open-ended): dropout 0 against 0.5."""
-    return _rubric(
-        "02.4",
-        [
-            "trains both models from the same seed and reports training and validation accuracy;",
-            "notes that after 2 epochs both underfit (and why training accuracy can be below validation's);",
-            "predicts overfitting without dropout over 20 epochs: training accuracy up, validation loss up;",
-            "checks the prediction against notebook 03's learning curves.",
-        ],
-    )
+exercise_02_4 = _open_ended(
+    "02.4",
+    "dropout 0 against 0.5",
+    [
+        "trains both models from the same seed and reports training and validation accuracy;",
+        "notes that after 2 epochs both underfit (and why training accuracy can be below validation's);",
+        "predicts overfitting without dropout over 20 epochs: training accuracy up, validation loss up;",
+        "checks the prediction against notebook 03's learning curves.",
+    ],
+)
 
 
 # Notebook 03 ----------------------------------------------------------------------------------
@@ -518,40 +529,37 @@ def exercise_03_1(best_accuracy_epoch: object, log_path: str | os.PathLike[str])
     return _hint(exercise, "look for the largest value in the val_accuracy column.")
 
 
-def exercise_03_2() -> CheckResult:
-    """Exercise 03.2 (open-ended): early stopping with patience 1."""
-    return _rubric(
-        "03.2",
-        [
-            "reports how many epochs ran and the validation accuracy kept, next to the patience-4 run;",
-            "explains that one noisy epoch without improvement ends the run;",
-            "names the risk: stopping before the model has finished learning, at a worse accuracy.",
-        ],
-    )
+exercise_03_2 = _open_ended(
+    "03.2",
+    "early stopping with patience 1",
+    [
+        "reports how many epochs ran and the validation accuracy kept, next to the patience-4 run;",
+        "explains that one noisy epoch without improvement ends the run;",
+        "names the risk: stopping before the model has finished learning, at a worse accuracy.",
+    ],
+)
 
 
-def exercise_03_3() -> CheckResult:
-    """Exercise 03.3 (open-ended): three learning rates."""
-    return _rubric(
-        "03.3",
-        [
-            "trains the three rates from the same seed and plots them on one figure;",
-            "says which learns fastest at first and which ends best, reading the curves;",
-            "explains both with step size: large steps move fast but overshoot, small ones are slow.",
-        ],
-    )
+exercise_03_3 = _open_ended(
+    "03.3",
+    "three learning rates",
+    [
+        "trains the three rates from the same seed and plots them on one figure;",
+        "says which learns fastest at first and which ends best, reading the curves;",
+        "explains both with step size: large steps move fast but overshoot, small ones are slow.",
+    ],
+)
 
 
-def exercise_03_4() -> CheckResult:
-    """Exercise 03.4 (open-ended): a callback of your own."""
-    return _rubric(
-        "03.4",
-        [
-            "subclasses keras.callbacks.Callback and overrides on_epoch_begin and on_epoch_end;",
-            "reads the learning rate from self.model.optimizer, so schedule changes show;",
-            "prints one line per epoch and passes the callback through fit_model(extra_callbacks=...).",
-        ],
-    )
+exercise_03_4 = _open_ended(
+    "03.4",
+    "a callback of your own",
+    [
+        "subclasses keras.callbacks.Callback and overrides on_epoch_begin and on_epoch_end;",
+        "reads the learning rate from self.model.optimizer, so schedule changes show;",
+        "prints one line per epoch and passes the callback through fit_model(extra_callbacks=...).",
+    ],
+)
 
 
 # Notebook 04 ----------------------------------------------------------------------------------
@@ -619,10 +627,8 @@ def exercise_04_2(top2_accuracy: object, probabilities: np.ndarray, labels: np.n
     expected = float(np.mean((top2 == labels[:, None]).any(axis=1)))
     top1 = float(np.mean(probabilities.argmax(axis=1) == labels))
     answer = _as_number(top2_accuracy)
-    if answer is None:
-        return _hint(exercise, "store the accuracy as one number between 0 and 1.")
-    if answer > 1:
-        return _hint(exercise, "an accuracy is a fraction between 0 and 1, not a percentage.")
+    if (hint := _not_a_fraction(exercise, answer)) is not None:
+        return hint
     if abs(answer - expected) < 1e-6:
         return _correct(exercise)
     if abs(answer - top1) < 1e-6:
@@ -636,28 +642,26 @@ def exercise_04_2(top2_accuracy: object, probabilities: np.ndarray, labels: np.n
     )
 
 
-def exercise_04_3() -> CheckResult:
-    """Exercise 04.3 (open-ended): Grad-CAM for a mistake."""
-    return _rubric(
-        "04.3",
-        [
-            "shows two Grad-CAM maps of the same image, for the predicted and for the true class;",
-            "says which regions each one uses (collar, sleeves, buttons, outline);",
-            "relates the mistake to a feature the two classes share.",
-        ],
-    )
+exercise_04_3 = _open_ended(
+    "04.3",
+    "Grad-CAM for a mistake",
+    [
+        "shows two Grad-CAM maps of the same image, for the predicted and for the true class;",
+        "says which regions each one uses (collar, sleeves, buttons, outline);",
+        "relates the mistake to a feature the two classes share.",
+    ],
+)
 
 
-def exercise_04_4() -> CheckResult:
-    """Exercise 04.4 (open-ended): a photo of your own."""
-    return _rubric(
-        "04.4",
-        [
-            "classifies at least one photo and shows what data.load_image_file made of it;",
-            "tries a case that fails and explains it (background, angle, several garments, a person);",
-            "relates the failures to how Fashion-MNIST's images were made (centred, plain background).",
-        ],
-    )
+exercise_04_4 = _open_ended(
+    "04.4",
+    "a photo of your own",
+    [
+        "classifies at least one photo and shows what data.load_image_file made of it;",
+        "tries a case that fails and explains it (background, angle, several garments, a person);",
+        "relates the failures to how Fashion-MNIST's images were made (centred, plain background).",
+    ],
+)
 
 
 # Notebook 05 ----------------------------------------------------------------------------------
@@ -735,10 +739,8 @@ def exercise_05_2(
     validate_labels(labels)
     expected = float(np.mean(((first + second) / 2).argmax(axis=1) == labels))
     answer = _as_number(ensemble_accuracy)
-    if answer is None:
-        return _hint(exercise, "store the accuracy as one number between 0 and 1.")
-    if answer > 1:
-        return _hint(exercise, "an accuracy is a fraction between 0 and 1, not a percentage.")
+    if (hint := _not_a_fraction(exercise, answer)) is not None:
+        return hint
     if abs(answer - expected) < 1e-6:
         return _correct(exercise)
     singles = [float(np.mean(probabilities.argmax(axis=1) == labels)) for probabilities in (first, second)]
@@ -797,17 +799,16 @@ def exercise_05_3(
     )
 
 
-def exercise_05_4() -> CheckResult:
-    """Exercise 05.4 (open-ended): residual blocks in 20 minutes."""
-    return _rubric(
-        "05.4",
-        [
-            "gives the parameter count and an epoch time measured without the first epoch's tracing;",
-            "turns it into the number of full epochs that fit in 20 minutes, against the recipe's 30;",
-            "argues whether more capacity can make up for fewer epochs, and names the run that would decide "
-            "(same budget, compared on the validation set).",
-        ],
-    )
+exercise_05_4 = _open_ended(
+    "05.4",
+    "residual blocks in 20 minutes",
+    [
+        "gives the parameter count and an epoch time measured without the first epoch's tracing;",
+        "turns it into the number of full epochs that fit in 20 minutes, against the recipe's 30;",
+        "argues whether more capacity can make up for fewer epochs, and names the run that would decide "
+        "(same budget, compared on the validation set).",
+    ],
+)
 
 
 #: Every exercise with its check: ``{"01.1": exercise_01_1, ...}``.
