@@ -242,10 +242,14 @@ def main() -> None:
         rows = _merge_rows(output, rows, mode=mode)
     print(f"\nModel comparison, {mode} mode, on {first['device']}, TensorFlow {first['tensorflow']}")
     split = next((row for row in rows if row["validation_examples"]), first)
+    refit = (
+        " (improved_refit: every training image, no validation)"
+        if any(not row["validation_examples"] for row in rows)
+        else ""
+    )
     print(
         f"{split['training_examples']:,} training, {split['validation_examples']:,} validation, "
-        f"{split['test_examples']:,} test images (improved_refit: every training image, no "
-        f"validation); seed {arguments.seed}\n"
+        f"{split['test_examples']:,} test images{refit}; seed {arguments.seed}\n"
     )
     print_table(rows)
     if not arguments.quick:

@@ -570,7 +570,8 @@ def train_with_recipe(
 
     No early stopping: every run trains for all its epochs, so runs compare at the same
     budget, and with the cosine schedule the last epoch is the one the schedule aims at.
-    ``run_dir/best.keras`` still keeps the epoch with the best validation accuracy.
+    ``run_dir/best.keras`` still keeps the epoch with the best validation accuracy
+    (training accuracy when there is no validation set).
 
     Args:
         model: The model to train (compiled here, so any earlier compile is replaced).
