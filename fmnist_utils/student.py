@@ -8,9 +8,9 @@ code between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` (nbgrader's markers
     raise NotImplementedError()
 
 and the cell's outputs are cleared (a Markdown solution becomes ``YOUR ANSWER HERE``).
-The outputs of the check cells after them (tagged ``check``) are cleared too, so that no
-"correct" shows before the student has answered. Every other cell keeps its source and
-its outputs. (The notebooks make every file they read, so nothing else needs copying.)
+Every other cell keeps its source and its outputs, the check cells after the solutions
+included (the open-ended ones show their rubric). The notebooks make every file they
+read, so nothing else needs copying.
 
 Files already in the output folder are never overwritten unless ``force=True``
 (``--force``); nothing is written at all when one of them is in the way.
@@ -84,7 +84,7 @@ def make_student_version(notebook: nbformat.NotebookNode, *, name: str = "notebo
 
     Returns:
         A copy with every ``solution`` cell's solution replaced by a stub and its
-        outputs cleared, and the outputs of ``check`` cells cleared.
+        outputs cleared.
 
     Raises:
         StudentVersionError: A solution cell without markers, or with broken ones; or
@@ -98,7 +98,7 @@ def make_student_version(notebook: nbformat.NotebookNode, *, name: str = "notebo
             cell.source = _strip_solution(cell.source, markdown=cell.cell_type == "markdown", where=where)
         elif BEGIN_SOLUTION in cell.source:
             raise StudentVersionError(f"{where} has {BEGIN_SOLUTION} but is not tagged 'solution': tag it.")
-        if cell.cell_type == "code" and ("solution" in tags or "check" in tags):
+        if cell.cell_type == "code" and "solution" in tags:
             cell.outputs = []
             cell.execution_count = None
             cell.metadata.pop("execution", None)
