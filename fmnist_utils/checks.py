@@ -778,10 +778,10 @@ def exercise_05_3(
     _same_length(baseline, improved, labels)
     validate_labels(labels)
 
-    def per_class(predictions: np.ndarray) -> np.ndarray:
-        return np.array([np.mean(predictions[labels == label] == label) for label in range(NUM_CLASSES)])
+    from fmnist_utils.evaluation import per_class_accuracy  # Taught in notebook 04.
 
-    gains = per_class(improved) - per_class(baseline)
+    improved_accuracy = per_class_accuracy(labels, improved)
+    gains = improved_accuracy - per_class_accuracy(labels, baseline)
     expected = CLASS_NAMES[int(np.nanargmax(gains))]
     if not isinstance(most_improved_class, str):
         return _hint(exercise, "store the class's name (a string from data.CLASS_NAMES), not its number.")
@@ -789,7 +789,7 @@ def exercise_05_3(
         return _hint(exercise, f"{most_improved_class!r} is not a class name; use one of data.CLASS_NAMES.")
     if most_improved_class == expected:
         return _correct(exercise)
-    if most_improved_class == CLASS_NAMES[int(np.nanargmax(per_class(improved)))]:
+    if most_improved_class == CLASS_NAMES[int(np.nanargmax(improved_accuracy))]:
         return _hint(
             exercise,
             "that is the class the improved model gets right most often, not the one that gained most.",
