@@ -45,23 +45,15 @@ def main() -> None:
         row = run_worker(arguments.model, seed=seed, quick=arguments.quick)
         runs.append({"seed": seed, **row})
         print(f"  test accuracy {row['test_accuracy']:.4f} in {row['train_seconds']:.0f} s", flush=True)
+        if len(runs) >= 2:  # Written after every seed, so that an interrupted run keeps what it measured.
+            summary = summarize(arguments.model, runs, quick=arguments.quick)
+            summary["seeds_planned"] = arguments.seeds
+            default = HERE / "results" / f"seed_spread_{arguments.model}_{summary['device_kind']}.json"
+            output = Path(arguments.output or default)
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_text(json.dumps(summary, indent=2) + "\n")
 
-    accuracies = [run["test_accuracy"] for run in runs]
-    flipped = [run["test_accuracy_flip_average"] for run in runs]
-    summary = {
-        "mode": "quick (smoke test, not a measurement)" if arguments.quick else "full",
-        "model": arguments.model,
-        "device": runs[0]["device"],
-        "device_kind": runs[0]["device_kind"],
-        "seeds": arguments.seeds,
-        "test_accuracy_mean": round(statistics.mean(accuracies), 4),
-        "test_accuracy_std": round(statistics.stdev(accuracies), 4),
-        "test_accuracy_min": min(accuracies),
-        "test_accuracy_max": max(accuracies),
-        "test_accuracy_flip_average_mean": round(statistics.mean(flipped), 4),
-        "train_seconds_mean": round(statistics.mean(run["train_seconds"] for run in runs), 1),
-        "runs": runs,
-    }
+    summary = summarize(arguments.model, runs, quick=arguments.quick)
     print(f"\nSeed spread of {arguments.model}, {summary['mode']} mode, on {summary['device']}\n")
     print("| seed | test acc | test acc, flip avg | best val acc | training s |")
     print("|---:|---:|---:|---:|---:|")
@@ -76,12 +68,28 @@ def main() -> None:
         f"standard deviation {summary['test_accuracy_std']:.4f}, "
         f"range {summary['test_accuracy_min']:.4f} to {summary['test_accuracy_max']:.4f}"
     )
-    output = Path(
-        arguments.output or HERE / "results" / f"seed_spread_{arguments.model}_{summary['device_kind']}.json"
-    )
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(summary, indent=2) + "\n")
     print(f"Written: {output}")
+
+
+def summarize(model: str, runs: list[dict], *, quick: bool) -> dict:
+    """Summarizes the runs so far: each run's figures, the mean, spread and range."""
+    accuracies = [run["test_accuracy"] for run in runs]
+    flipped = [run["test_accuracy_flip_average"] for run in runs]
+    return {
+        "mode": "quick (smoke test, not a measurement)" if quick else "full",
+        "model": model,
+        "device": runs[0]["device"],
+        "device_kind": runs[0]["device_kind"],
+        "seeds": [run["seed"] for run in runs],
+        "test_accuracy_mean": round(statistics.mean(accuracies), 4),
+        "test_accuracy_std": round(statistics.stdev(accuracies), 4),
+        "test_accuracy_min": min(accuracies),
+        "test_accuracy_max": max(accuracies),
+        "test_accuracy_flip_average_mean": round(statistics.mean(flipped), 4),
+        "test_accuracy_flip_average_std": round(statistics.stdev(flipped), 4),
+        "train_seconds_mean": round(statistics.mean(run["train_seconds"] for run in runs), 1),
+        "runs": runs,
+    }
 
 
 if __name__ == "__main__":
