@@ -16,7 +16,7 @@ endif
 # Jupyter refuses to start as root (containers, some cloud shells) unless told it may.
 LAB_FLAGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: help lab test lint format execute data student bench clean distclean
+.PHONY: help lab test lint format execute data student badges bench clean distclean
 
 help:  ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -43,6 +43,9 @@ data: $(VENV)/.installed  ## Download (or verify) the dataset; FMNIST_DATA_DIR=D
 STUDENT_DIR ?= student
 student: $(VENV)/.installed  ## Student versions of the notebooks in student/ (FORCE=1 overwrites).
 	$(BIN)/python -m fmnist_utils student notebooks $(STUDENT_DIR) $(if $(FORCE),--force)
+
+badges: $(VENV)/.installed  ## Rewrite the Colab/Binder badges and install URLs from pyproject.toml's address.
+	$(BIN)/python -m fmnist_utils badges $(if $(BRANCH),--branch $(BRANCH))
 
 test: $(VENV)/.installed-dev  ## Lint, package tests, every notebook under nbval (FMNIST_QUICK=1 for quick mode).
 	$(BIN)/ruff check .

@@ -15,6 +15,7 @@ Notebooks use it like this::
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from dataclasses import dataclass
@@ -24,7 +25,14 @@ import numpy as np
 
 from fmnist_utils._checks import positive_int
 
-__all__ = ["QUICK_ENV_VAR", "RunConfig", "get_config", "quick_mode"]
+__all__ = [
+    "QUICK_ENV_VAR",
+    "SMALL_MACHINE_BYTES",
+    "RunConfig",
+    "get_config",
+    "memory_limit_bytes",
+    "quick_mode",
+]
 
 QUICK_ENV_VAR = "FMNIST_QUICK"
 
@@ -33,6 +41,9 @@ QUICK_TRAIN_SIZE = 3_000
 QUICK_TEST_SIZE = 1_000
 QUICK_MAX_EPOCHS = 2
 QUICK_MAX_TRIALS = 2
+
+#: Below this much memory (Binder gives 1-2 GB) the notebooks choose smaller settings.
+SMALL_MACHINE_BYTES = 3 * 2**30
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
@@ -56,6 +67,34 @@ def quick_mode() -> bool:
     )
 
 
+def _read_limit(path: Path) -> int | None:
+    try:
+        text = path.read_text().strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None  # cgroup v2 writes "max" when unlimited.
+
+
+def memory_limit_bytes() -> int | None:
+    """Return how much memory this process may use, as far as it can tell.
+
+    The smallest of: ``MEM_LIMIT`` (set by JupyterHub and Binder), the container's
+    cgroup limit (v2 ``memory.max`` or v1 ``memory.limit_in_bytes``) and the physical
+    memory. ``None`` when none of them can be read.
+    """
+    limits = []
+    mem_limit = os.environ.get("MEM_LIMIT", "").strip()
+    if mem_limit.isdigit() and int(mem_limit) > 0:
+        limits.append(int(mem_limit))
+    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        limit = _read_limit(Path(path))
+        if limit is not None and limit < 2**60:  # cgroup v1 writes a huge number when unlimited.
+            limits.append(limit)
+    with contextlib.suppress(AttributeError, OSError, ValueError):  # Not on every platform (Windows).
+        limits.append(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    return min(limits) if limits else None
+
+
 @dataclass(frozen=True)
 class RunConfig:
     """Sizes of a run; :func:`get_config` builds it from the environment.
@@ -66,6 +105,8 @@ class RunConfig:
         test_size: Examples kept by :meth:`subset` for ``split="validation"`` or ``"test"``.
         max_epochs: Cap applied by :meth:`epochs` (``None``: no cap).
         max_trials: Cap applied by :meth:`trials` for hyperparameter searches.
+        small_machine: Whether the machine has less than :data:`SMALL_MACHINE_BYTES` of
+            memory (Binder): the notebooks then choose smaller settings on their own.
     """
 
     quick: bool
@@ -73,6 +114,7 @@ class RunConfig:
     test_size: int | None = None
     max_epochs: int | None = None
     max_trials: int | None = None
+    small_machine: bool = False
 
     def epochs(self, full: int) -> int:
         """Return the number of epochs to train: ``full``, capped in quick mode."""
@@ -164,7 +206,9 @@ def _capped(full: int, cap: int | None, what: str) -> int:
 
 
 def get_config() -> RunConfig:
-    """Build the run configuration from ``FMNIST_QUICK``."""
+    """Build the run configuration from ``FMNIST_QUICK`` and the machine's memory."""
+    limit = memory_limit_bytes()
+    small_machine = limit is not None and limit < SMALL_MACHINE_BYTES
     if quick_mode():
         return RunConfig(
             quick=True,
@@ -172,5 +216,6 @@ def get_config() -> RunConfig:
             test_size=QUICK_TEST_SIZE,
             max_epochs=QUICK_MAX_EPOCHS,
             max_trials=QUICK_MAX_TRIALS,
+            small_machine=small_machine,
         )
-    return RunConfig(quick=False)
+    return RunConfig(quick=False, small_machine=small_machine)

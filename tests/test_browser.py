@@ -1,0 +1,204 @@
+"""JupyterLab as a student sees it: the landing notebook opened and run in headless Chromium.
+
+Starts ``jupyter lab --no-browser`` on 127.0.0.1 with a token, opens
+``00_getting_started.ipynb`` in Debian's Chromium (driven by Playwright, with the browser
+binary the system provides: Playwright's own browser download does not work offline),
+runs the first cells through the UI with Shift+Enter, and checks that their output
+appears and that no cell fails. A screenshot is saved under the test's temporary folder.
+
+The notebook runs from a copy in the temporary folder, so JupyterLab's autosave never
+touches the committed one. Skipped, with the reason, when no Chromium binary is found
+(install one with ``sudo apt-get install chromium`` or point ``CHROMIUM_PATH`` at it); in
+CI (``CI`` set) a missing browser is a failure instead, since ``.ci/run`` installs it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from helpers import NOTEBOOKS_DIR
+
+LANDING = "00_getting_started.ipynb"
+#: Run through the UI: the title and text cells, Setup, a first computation, loading
+#: the data and printing what was loaded (cells 0 to 9 of the landing notebook).
+CELLS_TO_RUN = 10
+BROWSER_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+
+def _chromium() -> str:
+    """The Chromium binary to drive, or skip (fail in CI) saying how to get one."""
+    configured = os.environ.get("CHROMIUM_PATH")
+    if configured:
+        if not Path(configured).is_file():
+            pytest.fail(f"CHROMIUM_PATH={configured} is not a file: point it at a Chromium binary.")
+        return configured
+    for name in BROWSER_CANDIDATES:
+        found = shutil.which(name)
+        if found:
+            return found
+    message = (
+        "no Chromium binary found (looked for chromium, chromium-browser, google-chrome on PATH): "
+        "install Debian's with `sudo apt-get install chromium`, or set CHROMIUM_PATH to a Chromium binary."
+    )
+    if os.environ.get("CI"):
+        pytest.fail(f"CI must run the browser test ({message})")
+    pytest.skip(message)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for_server(url: str, process: subprocess.Popen, log: Path, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"jupyter lab exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    pytest.fail(f"jupyter lab did not answer on {url} within {timeout:.0f} s:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture
+def jupyter_lab(tmp_path, real_data_dir):
+    """A JupyterLab server on 127.0.0.1 serving a copy of the landing notebook."""
+    root = tmp_path / "course"
+    root.mkdir()
+    shutil.copy(NOTEBOOKS_DIR / LANDING, root / LANDING)
+    port, token = _free_port(), secrets.token_hex(16)
+    environment = {
+        **os.environ,
+        "FMNIST_DATA_DIR": str(real_data_dir),  # The kernel reads the real data offline.
+        "FMNIST_QUICK": "1",
+        # Jupyter's own folders in the temporary folder: no user settings or saved layout.
+        "JUPYTER_CONFIG_DIR": str(tmp_path / "jupyter-config"),
+        "JUPYTER_RUNTIME_DIR": str(tmp_path / "jupyter-runtime"),
+        "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "lab-settings"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "lab-workspaces"),
+    }
+    # Render every cell (no lazy "windowing"), so the cells' outputs are in the page, and
+    # ask for no news from the internet.
+    settings = {
+        "notebook-extension/tracker": {"windowingMode": "none"},
+        "apputils-extension/notification": {"fetchNews": "false"},
+    }
+    for name, values in settings.items():
+        path = tmp_path / "lab-settings" / "@jupyterlab" / f"{name}.jupyterlab-settings"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values))
+    log = tmp_path / "jupyter-lab.log"
+    command = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root}",
+        "--LabServerApp.extension_manager=readonly",
+    ]
+    if hasattr(os, "getuid") and os.getuid() == 0:
+        command.append("--allow-root")  # Containers and CI run as root.
+    with log.open("w") as log_file:
+        process = subprocess.Popen(command, env=environment, stdout=log_file, stderr=subprocess.STDOUT)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait_for_server(f"{base}/api/status?token={token}", process, log)
+        yield {"base": base, "token": token, "root": root, "log": log}
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _wait_until_run(page, code_cells, count: int, timeout: float = 240) -> list[str]:
+    """Wait until the first ``count`` code cells have run (or one failed); return their prompts.
+
+    A cell waiting or running shows ``[*]:``, a cell never run ``[ ]:``, a cell run ``[n]:``.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        prompts = [
+            code_cells.nth(index).locator(".jp-InputPrompt").inner_text().strip() for index in range(count)
+        ]
+        if all(prompt[1:-2].isdigit() for prompt in prompts):
+            return prompts
+        running = any(prompt == "[*]:" for prompt in prompts)
+        failed = "Traceback (most recent call last)" in code_cells.first.locator("xpath=..").inner_text()
+        if (failed and not running) or time.monotonic() > deadline:
+            return prompts
+        page.wait_for_timeout(500)
+
+
+def test_landing_notebook_runs_in_jupyterlab_in_chromium(jupyter_lab, tmp_path):
+    executable = _chromium()
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in requirements-dev.txt")
+    screenshot = tmp_path / "jupyterlab-00_getting_started.png"
+    url = f"{jupyter_lab['base']}/lab/tree/{LANDING}?token={jupyter_lab['token']}"
+
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=executable, headless=True, args=["--no-sandbox", "--disable-dev-shm-usage"]
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(120_000)
+            page.goto(url)
+            notebook = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook")
+            notebook.locator(".jp-Cell").first.wait_for()
+            # The kernel is ready when the toolbar's status says Idle.
+            page.locator(
+                ".jp-NotebookPanel-toolbar .jp-Notebook-ExecutionIndicator[data-status='idle']"
+            ).wait_for()
+            sync_api.expect(notebook.locator(".jp-Cell").first).to_contain_text("00 · Getting started")
+
+            cells = notebook.locator(".jp-Cell")
+            active = re.compile(r"\bjp-mod-active\b")
+            cells.first.click()  # Select the first cell, in command mode ...
+            page.keyboard.press("Escape")
+            sync_api.expect(cells.first).to_have_class(active)
+            for index in range(CELLS_TO_RUN):  # ... and run the cells one by one, as a student does:
+                page.keyboard.press("Shift+Enter")  # each press runs a cell and selects the next.
+                sync_api.expect(cells.nth(index + 1)).to_have_class(active)
+            code_cells = notebook.locator(".jp-CodeCell")
+            prompts = _wait_until_run(page, code_cells, count=4)  # Cells 4, 6, 8 and 9.
+            outputs = [code_cells.nth(index).locator(".jp-OutputArea").inner_text() for index in range(4)]
+            page.screenshot(path=str(screenshot), full_page=False)
+            page.keyboard.press("Control+s")  # Save, to read the outputs back from the file too.
+            page.locator(".jp-mod-dirty").wait_for(state="detached", timeout=30_000)
+        finally:
+            browser.close()
+
+    assert screenshot.stat().st_size > 10_000
+    failed = [text for text in outputs if "Traceback (most recent call last)" in text]
+    assert not failed, f"a cell failed in JupyterLab:\n{failed[0]}"
+    assert prompts == ["[1]:", "[2]:", "[3]:", "[4]:"]
+    assert "TensorFlow" in outputs[0]  # The Setup cell's report.
+    assert "[[ 7. 10.]\n [15. 22.]]" in outputs[1]
+    assert "train_images  shape=(60000, 28, 28) dtype=uint8  values 0..255" in outputs[3]
+
+    saved = json.loads((jupyter_lab["root"] / LANDING).read_text())
+    code = [cell for cell in saved["cells"] if cell["cell_type"] == "code"]
+    assert [cell["execution_count"] for cell in code[:4]] == [1, 2, 3, 4]
+    assert not [o for cell in code[:4] for o in cell["outputs"] if o["output_type"] == "error"]
