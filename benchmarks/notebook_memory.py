@@ -2,19 +2,21 @@
 
 Binder gives a notebook 1 to 2 GB of memory; the course keeps every notebook under
 1.5 GB in full mode. This script runs each numbered notebook in a fresh kernel (with
-nbclient, as ``make execute`` does, from ``notebooks/``), then asks the kernel for its
-peak resident set size (``ru_maxrss``: the most memory the process held at any moment)
-and prints a table. The notebooks are read, never written: their saved outputs stay as
-they are (the models and logs they save are written as in any run).
+nbclient, as ``make execute`` does, from ``notebooks/``) and, after every cell, reads the
+kernel process's peak resident set size (``VmHWM`` in ``/proc/<pid>/status``: the most
+memory the kernel held at any moment so far). It prints each notebook's peak and the
+cells that raised it most. Nothing is added to the notebooks: they run exactly as they are.
 
     FMNIST_DATA_DIR=../shared/data/fashion-mnist python benchmarks/notebook_memory.py
     python benchmarks/notebook_memory.py --memory-limit 2GiB notebooks/00_getting_started.ipynb
 
 ``--memory-limit`` sets ``MEM_LIMIT`` in the kernel's environment, as JupyterHub and Binder
 do, so the notebooks see a small machine and choose their small-machine settings
-(:func:`fmnist_utils.config.memory_limit_bytes`); it limits nothing itself. ``--quick``
-runs the notebooks in quick mode (a check that the script works; full mode is the
-measurement). Writes ``benchmarks/results/notebook_memory_<mode>.json``. Full mode takes
+(:func:`fmnist_utils.config.memory_limit_bytes`); it limits nothing itself. ``--save``
+writes the executed notebooks back (what ``make execute`` does), so one full run gives
+both the committed outputs and the figures. ``--quick`` runs the notebooks in quick mode
+(a check that the script works; full mode is the measurement). Writes
+``benchmarks/results/notebook_memory_<mode>.json``. Linux only (``/proc``). Full mode takes
 as long as the notebooks: about 80 minutes on 2 CPU cores.
 """
 
@@ -33,20 +35,6 @@ HERE = Path(__file__).resolve().parent
 NOTEBOOKS_DIR = HERE.parent / "notebooks"
 #: The issue's ceiling for a notebook in full mode (Binder gives 1 to 2 GB).
 TARGET_BYTES = 1.5e9
-_MARKER = "FMNIST_PEAK_MEMORY"
-_PEAK_CELL = f"""\
-import json as _json
-import resource as _resource
-import sys as _sys
-
-_peak = _resource.getrusage(_resource.RUSAGE_SELF).ru_maxrss * (1 if _sys.platform == "darwin" else 1024)
-print("{_MARKER}", _json.dumps({{"peak_rss_bytes": _peak, "small_machine": config.small_machine}}))
-"""
-# After every code cell: the peak so far, so the report can say which cells raised it.
-_CELL_PEAK = """\
-import resource as _resource
-print("{marker}", _resource.getrusage(_resource.RUSAGE_SELF).ru_maxrss)
-"""
 _UNITS = {"": 1, "b": 1, "k": 1e3, "kb": 1e3, "m": 1e6, "mb": 1e6, "g": 1e9, "gb": 1e9}
 _UNITS.update({"ki": 2**10, "kib": 2**10, "mi": 2**20, "mib": 2**20, "gi": 2**30, "gib": 2**30})
 
@@ -59,8 +47,17 @@ def parse_size(text: str) -> int:
     return int(float(match.group(1)) * _UNITS[match.group(2).lower()])
 
 
-def measure(notebook: Path, *, quick: bool, memory_limit: int | None) -> dict:
-    """Run one notebook in a fresh kernel; return its peak memory and run time."""
+def peak_rss_bytes(pid: int) -> int:
+    """The peak resident set size of process ``pid`` so far (Linux: VmHWM)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    found = re.search(r"^VmHWM:\s+(\d+) kB$", status, re.MULTILINE)
+    if not found:
+        raise RuntimeError(f"/proc/{pid}/status has no VmHWM line")
+    return int(found.group(1)) * 1024
+
+
+def measure(notebook: Path, *, quick: bool, memory_limit: int | None, save: bool) -> dict:
+    """Run one notebook in a fresh kernel; return its peak memory, where it rose and the run time."""
     import nbformat
     from nbclient import NotebookClient
 
@@ -70,47 +67,40 @@ def measure(notebook: Path, *, quick: bool, memory_limit: int | None) -> dict:
     else:
         os.environ["MEM_LIMIT"] = str(memory_limit)
     content = nbformat.read(notebook, as_version=4)
-    cells = []
-    for index, cell in enumerate(content.cells):
-        cells.append(cell)
-        if cell.cell_type == "code":
-            cells.append(nbformat.v4.new_code_cell(_CELL_PEAK.format(marker=f"{_MARKER}_CELL {index}")))
-    content.cells = [*cells, nbformat.v4.new_code_cell(_PEAK_CELL)]
+    peaks: list[tuple[int, int]] = []  # (cell index, peak so far after it)
+
+    def after_cell(cell, cell_index, execute_reply) -> None:
+        pid = client.km.provisioner.process.pid
+        peaks.append((cell_index, peak_rss_bytes(pid)))
+
     client = NotebookClient(
         content,
         timeout=None,
         kernel_name="python3",
         resources={"metadata": {"path": str(notebook.parent)}},
+        on_cell_executed=after_cell,
     )
     start = time.perf_counter()
     client.execute()
     seconds = time.perf_counter() - start
-    text = "".join(output.get("text", "") for output in content.cells[-1].outputs)
-    found = re.search(rf"{_MARKER} (\{{.*\}})", text)
-    if not found:
-        raise RuntimeError(f"{notebook.name}: the peak-memory cell printed nothing readable: {text!r}")
-    figures = json.loads(found.group(1))
-    # Which cells raised the peak most (ru_maxrss is in KiB on Linux).
-    steps, previous = [], 0
-    for cell in content.cells:
-        for output in cell.get("outputs", []):
-            step = re.search(rf"{_MARKER}_CELL (\d+) (\d+)", output.get("text", ""))
-            if step:
-                index, peak_kib = int(step.group(1)), int(step.group(2))
-                steps.append((peak_kib - previous, index))
-                previous = peak_kib
-    top_cells = [
-        {"cell": index, "raised_mib": round(raised / 1024)}
-        for raised, index in sorted(steps, reverse=True)[:3]
-    ]
+    if save:
+        nbformat.write(content, notebook)
+
+    raised, previous = [], 0
+    for index, peak in peaks:
+        raised.append((peak - previous, index))
+        previous = peak
+    peak = peaks[-1][1]
     return {
         "notebook": notebook.name,
-        "peak_rss_bytes": figures["peak_rss_bytes"],
-        "peak_rss_mib": round(figures["peak_rss_bytes"] / 2**20),
-        "small_machine_settings": figures["small_machine"],
+        "peak_rss_bytes": peak,
+        "peak_rss_mib": round(peak / 2**20),
         "seconds": round(seconds, 1),
-        "cells_that_raised_the_peak_most": top_cells,
-        "under_target": figures["peak_rss_bytes"] < TARGET_BYTES,
+        "cells_that_raised_the_peak_most": [
+            {"cell": index, "raised_mib": round(amount / 2**20)}
+            for amount, index in sorted(raised, reverse=True)[:3]
+        ],
+        "under_target": peak < TARGET_BYTES,
     }
 
 
@@ -123,8 +113,13 @@ def main() -> None:
     parser.add_argument(
         "--memory-limit", type=parse_size, help="MEM_LIMIT the kernel sees, e.g. 2GiB (Binder's)"
     )
+    parser.add_argument(
+        "--save", action="store_true", help="write the executed notebooks back, as make execute"
+    )
     parser.add_argument("--output", type=Path, help="JSON file (default: benchmarks/results/...)")
     arguments = parser.parse_args()
+    if not Path("/proc/self/status").is_file():
+        parser.error("this benchmark reads /proc (Linux)")
     notebooks = arguments.notebooks or sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
     for notebook in notebooks:
         if not notebook.is_file():
@@ -133,26 +128,33 @@ def main() -> None:
     rows = []
     for notebook in notebooks:
         print(f"Running {notebook.name} ...", flush=True)
-        row = measure(notebook.resolve(), quick=arguments.quick, memory_limit=arguments.memory_limit)
+        row = measure(
+            notebook.resolve(),
+            quick=arguments.quick,
+            memory_limit=arguments.memory_limit,
+            save=arguments.save,
+        )
         rows.append(row)
         raised = ", ".join(
             f"cell {c['cell']} +{c['raised_mib']} MiB" for c in row["cells_that_raised_the_peak_most"]
         )
         print(
-            f"  peak {row['peak_rss_mib']:,} MiB in {row['seconds']:.0f} s (most raised by: {raised})",
+            f"  peak {row['peak_rss_mib']:,} MiB in {row['seconds']:.0f} s (raised most by {raised})",
             flush=True,
         )
 
     mode = "quick (a check of the script, not a measurement)" if arguments.quick else "full"
-    limit = "none" if arguments.memory_limit is None else f"{arguments.memory_limit / 2**30:.2f} GiB"
+    limit = "not set" if arguments.memory_limit is None else f"{arguments.memory_limit / 2**30:.2f} GiB"
     print(f"\nPeak memory per notebook, {mode} mode, MEM_LIMIT {limit}, {os.cpu_count()} CPU cores\n")
-    print("| notebook | peak memory MiB | peak GB | small-machine settings | run s | under 1.5 GB |")
-    print("|---|---:|---:|---|---:|---|")
+    print("| notebook | peak memory MiB | peak GB | run s | cells that raised the peak most | under 1.5 GB |")
+    print("|---|---:|---:|---:|---|---|")
     for row in rows:
+        raised = ", ".join(
+            f"{c['cell']} (+{c['raised_mib']})" for c in row["cells_that_raised_the_peak_most"]
+        )
         print(
             f"| {row['notebook']} | {row['peak_rss_mib']:,} | {row['peak_rss_bytes'] / 1e9:.2f} | "
-            f"{'on' if row['small_machine_settings'] else 'off'} | {row['seconds']:.0f} | "
-            f"{'yes' if row['under_target'] else 'NO'} |"
+            f"{row['seconds']:.0f} | {raised} | {'yes' if row['under_target'] else 'NO'} |"
         )
     worst = max(rows, key=lambda row: row["peak_rss_bytes"])
     print(f"\nHighest: {worst['notebook']}, {worst['peak_rss_bytes'] / 1e9:.2f} GB (target: under 1.5 GB)")

@@ -56,6 +56,7 @@ __all__ = [
     "keras_cache_dir",
     "load_fashion_mnist",
     "load_image_file",
+    "load_test_set",
     "make_dataset",
     "one_hot",
     "picture_to_fashion_mnist",
@@ -524,18 +525,42 @@ def load_fashion_mnist(
         ((60000, 28, 28), dtype('uint8'))
     """
     folder = download_fashion_mnist(data_dir, mirrors=mirrors, files=files)
-    arrays = {key: _read_file(folder / spec.name, spec) for key, spec in files.items()}
-    splits = []
-    for split in ("train", "test"):
-        images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
-        if len(images) != len(labels):
-            raise DatasetError(
-                f"{folder}: the {split} images file holds {len(images):,} images but the "
-                f"{split} labels file holds {len(labels):,} labels; they must match. "
-                f"{_FIX_REDOWNLOAD}"
-            )
-        splits.append((images, labels))
-    return splits[0], splits[1]
+    return _load_split(folder, files, "train"), _load_split(folder, files, "test")
+
+
+def load_test_set(
+    data_dir: str | os.PathLike[str] | None = None,
+    *,
+    mirrors: Sequence[str] = MIRRORS,
+    files: Mapping[str, DataFile] = FILES,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Load only the test set, with the same checks as :func:`load_fashion_mnist`.
+
+    Taught in notebook 05, which loads the test set once, at the very end: reading just
+    the two test files keeps a second copy of the training set out of memory (Binder
+    gives 1-2 GB).
+
+    Returns:
+        ``(test_images, test_labels)``: ``uint8`` arrays of shapes ``(10000, 28, 28)``
+        and ``(10000,)``, the same arrays as the second pair of :func:`load_fashion_mnist`.
+
+    Raises:
+        DatasetError: As :func:`load_fashion_mnist`.
+    """
+    folder = download_fashion_mnist(data_dir, mirrors=mirrors, files=files)
+    return _load_split(folder, files, "test")
+
+
+def _load_split(folder: Path, files: Mapping[str, DataFile], split: str) -> tuple[np.ndarray, np.ndarray]:
+    images = _read_file(folder / files[f"{split}_images"].name, files[f"{split}_images"])
+    labels = _read_file(folder / files[f"{split}_labels"].name, files[f"{split}_labels"])
+    if len(images) != len(labels):
+        raise DatasetError(
+            f"{folder}: the {split} images file holds {len(images):,} images but the "
+            f"{split} labels file holds {len(labels):,} labels; they must match. "
+            f"{_FIX_REDOWNLOAD}"
+        )
+    return images, labels
 
 
 # --------------------------------------------------------------------------- checks
@@ -711,7 +736,8 @@ def make_dataset(
     shuffle: bool = False,
     seed: int = 42,
     one_hot_labels: bool = False,
-    cache: bool = True,
+    cache: bool = False,
+    shuffle_buffer: int | None = None,
 ):
     """Build a ``tf.data`` pipeline: (cache), (shuffle), batch, prefetch.
 
@@ -725,7 +751,11 @@ def make_dataset(
         shuffle: Reshuffle every epoch (for training data; not for evaluation).
         seed: Seed of the shuffle.
         one_hot_labels: Yield one-hot labels instead of integers.
-        cache: Cache the examples in memory after the first pass.
+        cache: Cache the examples in memory after the first pass. Worth it only when the
+            pipeline computes something before this point; from in-memory arrays it just
+            keeps a second copy, so it is off by default.
+        shuffle_buffer: Examples in the shuffle buffer (``None``: all of them, a perfect
+            shuffle). A smaller buffer saves memory and shuffles less thoroughly.
 
     Returns:
         A ``tf.data.Dataset`` of ``(images, labels)`` batches.
@@ -742,7 +772,8 @@ def make_dataset(
     if cache:
         dataset = dataset.cache()
     if shuffle:
-        dataset = dataset.shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)
+        buffer = len(labels) if shuffle_buffer is None else positive_int(shuffle_buffer, "shuffle_buffer")
+        dataset = dataset.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
     return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 

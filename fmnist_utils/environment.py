@@ -6,7 +6,7 @@ import os
 import platform
 import sys
 
-from fmnist_utils.config import RunConfig, get_config
+from fmnist_utils.config import RunConfig, cpu_limit, get_config, memory_limit_bytes
 
 __all__ = ["DEFAULT_SEED", "MIN_KERAS", "MIN_TENSORFLOW", "check_versions", "in_colab", "setup"]
 
@@ -47,6 +47,24 @@ def check_versions(tensorflow_version: str, keras_version: str) -> None:
         )
 
 
+def _limit_threads_to_cpu_quota(tf) -> int:
+    """Give TensorFlow one thread per CPU core the container may use; return that number.
+
+    In a container with a CPU quota (Binder) ``os.cpu_count()`` counts the host's cores,
+    and TensorFlow would start a thread, with its buffers, for each of them.
+    """
+    visible = os.cpu_count() or 1
+    allowed = cpu_limit()
+    if allowed is None or allowed >= visible:
+        return visible
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(allowed)
+        tf.config.threading.set_inter_op_parallelism_threads(allowed)
+    except RuntimeError:  # TensorFlow already started (setup() called twice): keep its threads.
+        return tf.config.threading.get_intra_op_parallelism_threads() or visible
+    return allowed
+
+
 def setup(seed: int = DEFAULT_SEED, *, verbose: bool = True) -> RunConfig:
     """Prepare a notebook: seed everything, set the plot style, report the environment.
 
@@ -78,6 +96,7 @@ def setup(seed: int = DEFAULT_SEED, *, verbose: bool = True) -> RunConfig:
     import tensorflow as tf
 
     check_versions(tf.__version__, keras.__version__)
+    threads = _limit_threads_to_cpu_quota(tf)
     keras.utils.set_random_seed(seed)
     sns.set_theme(context="notebook", style="whitegrid", palette="colorblind")
     mpl.rcParams["figure.dpi"] = 100
@@ -89,6 +108,11 @@ def setup(seed: int = DEFAULT_SEED, *, verbose: bool = True) -> RunConfig:
         )
         print(f"Python {platform.python_version()}, TensorFlow {tf.__version__}, Keras {keras.__version__}")
         print(f"Devices: {devices}")
+        memory = memory_limit_bytes()
+        print(
+            f"Machine: {threads} CPU cores for TensorFlow, "
+            + ("memory unknown" if memory is None else f"{memory / 1e9:.1f} GB of memory")
+        )
         print(f"Random seed: {seed}")
         print(config.describe())
     return config

@@ -17,6 +17,7 @@ import tensorflow as tf
 from keras import layers
 
 from fmnist_utils._checks import positive_int
+from fmnist_utils.config import get_config
 from fmnist_utils.data import CLASS_NAMES, add_channel_axis, load_image_file, validate_images, validate_labels
 
 __all__ = [
@@ -31,7 +32,7 @@ __all__ = [
 
 
 def predict_probabilities(
-    model: keras.Model, images: np.ndarray, *, batch_size: int = 512, flip_average: bool = False
+    model: keras.Model, images: np.ndarray, *, batch_size: int | None = None, flip_average: bool = False
 ) -> np.ndarray:
     """Return the model's class probabilities for ``uint8`` images, ``(N, num_classes)``.
 
@@ -42,13 +43,16 @@ def predict_probabilities(
     Args:
         model: A trained classifier with a softmax output.
         images: ``uint8`` images ``(N, 28, 28)`` or ``(N, 28, 28, 1)``.
-        batch_size: Images per prediction batch.
+        batch_size: Images per prediction batch (``None``: 512, or 128 on a small machine,
+            see :meth:`fmnist_utils.config.RunConfig.eval_batch_size`).
         flip_average: Average with the prediction for the mirrored images.
 
     Raises:
         ValueError: Not a batch of 28x28 ``uint8`` images.
     """
     validate_images(images)
+    if batch_size is None:
+        batch_size = get_config().eval_batch_size()
     images = add_channel_axis(images)
     probabilities = np.asarray(model.predict(images, batch_size=batch_size, verbose=0))
     if flip_average:

@@ -23,6 +23,7 @@ import keras
 import numpy as np
 
 from fmnist_utils._checks import fraction, positive_int, positive_number
+from fmnist_utils.config import get_config
 from fmnist_utils.data import NUM_CLASSES, make_dataset, validate_images, validate_labels
 from fmnist_utils.models import augmentation_layers, build_baseline_cnn, build_improved_cnn
 
@@ -390,9 +391,18 @@ def fit_model(
     if not (backup.is_dir() and any(backup.iterdir())):
         # A fresh run (not the resumption of an interrupted one) starts a fresh log.
         (Path(run_dir) / "training_log.csv").unlink(missing_ok=True)
-    train_dataset = make_dataset(*train, batch_size=batch_size, shuffle=True, seed=seed)
+    machine = get_config()  # A small machine (Binder) gets smaller buffers and batches.
+    train_dataset = make_dataset(
+        *train,
+        batch_size=batch_size,
+        shuffle=True,
+        seed=seed,
+        shuffle_buffer=machine.shuffle_buffer(len(train[1])),
+    )
     validation_dataset = (
-        None if validation is None else make_dataset(*validation, batch_size=max(batch_size, 512))
+        None
+        if validation is None
+        else make_dataset(*validation, batch_size=machine.eval_batch_size(max(batch_size, 512)))
     )
     callbacks = standard_callbacks(
         run_dir,

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from fmnist_utils._checks import positive_int
+from fmnist_utils.config import get_config
 from fmnist_utils.data import make_dataset, validate_images, validate_labels
 from fmnist_utils.training import IMPROVED_RECIPE, build_improved_model, compile_with_recipe
 
@@ -134,9 +135,16 @@ def run_search(
         project_name=directory.name,
         overwrite=overwrite,
     )
+    machine = get_config()  # A small machine (Binder) gets smaller buffers and batches.
     tuner.search(
-        make_dataset(*train, batch_size=batch_size, shuffle=True, seed=seed),
-        validation_data=make_dataset(*validation, batch_size=max(batch_size, 512)),
+        make_dataset(
+            *train,
+            batch_size=batch_size,
+            shuffle=True,
+            seed=seed,
+            shuffle_buffer=machine.shuffle_buffer(len(train[1])),
+        ),
+        validation_data=make_dataset(*validation, batch_size=machine.eval_batch_size(max(batch_size, 512))),
         epochs=epochs,
         shuffle=False,
         verbose=verbose,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from pathlib import Path
 
 import numpy as np
@@ -13,8 +14,12 @@ from fmnist_utils.config import (
     QUICK_MAX_EPOCHS,
     QUICK_TEST_SIZE,
     QUICK_TRAIN_SIZE,
+    SMALL_MACHINE_BYTES,
+    SMALL_MACHINE_EVAL_BATCH,
+    SMALL_MACHINE_SHUFFLE_BUFFER,
     RunConfig,
     get_config,
+    memory_limit_bytes,
     quick_mode,
 )
 from fmnist_utils.environment import check_versions
@@ -156,3 +161,100 @@ def test_tuner_dir_is_temporary_and_fresh_in_quick_mode(tmp_path, monkeypatch):
         folder.rmdir()
     with pytest.raises(ValueError, match=r"plain file name"):
         RunConfig(quick=True).tuner_dir("a/b")
+
+
+def _no_cgroup(monkeypatch, physical: int | None = 16 * 2**30):
+    """Pretend there is no cgroup limit and ``physical`` bytes of memory."""
+    from fmnist_utils import config as config_module
+
+    monkeypatch.setattr(config_module, "_read_limit", lambda path: None)
+    if physical is None:
+        monkeypatch.setattr(config_module.os, "sysconf", lambda name: (_ for _ in ()).throw(ValueError(name)))
+    else:
+        monkeypatch.setattr(
+            config_module.os,
+            "sysconf",
+            lambda name: {"SC_PAGE_SIZE": 4096, "SC_PHYS_PAGES": physical // 4096}[name],
+        )
+
+
+def test_binder_mem_limit_makes_a_small_machine(monkeypatch):
+    _no_cgroup(monkeypatch)
+    monkeypatch.setenv("MEM_LIMIT", str(2 * 2**30))  # What Binder (JupyterHub) sets.
+    assert memory_limit_bytes() == 2 * 2**30
+    assert get_config().small_machine
+    monkeypatch.setenv("FMNIST_QUICK", "1")
+    assert get_config().small_machine  # Independent of quick mode.
+
+
+def test_large_machine_is_not_small(monkeypatch):
+    _no_cgroup(monkeypatch)
+    monkeypatch.delenv("MEM_LIMIT", raising=False)
+    assert memory_limit_bytes() == 16 * 2**30
+    assert not get_config().small_machine
+    monkeypatch.setenv("MEM_LIMIT", "not a number")  # Ignored, not an error.
+    assert memory_limit_bytes() == 16 * 2**30
+
+
+def test_smallest_limit_wins_and_unknown_is_not_small(monkeypatch, tmp_path):
+    from fmnist_utils import config as config_module
+
+    read_limit = config_module._read_limit
+    monkeypatch.delenv("MEM_LIMIT", raising=False)
+    _no_cgroup(monkeypatch, physical=None)
+    assert memory_limit_bytes() is None
+    assert not get_config().small_machine
+    cgroup = tmp_path / "memory.max"
+    cgroup.write_text("max\n")  # cgroup v2 without a limit.
+    assert read_limit(cgroup) is None
+    cgroup.write_text(f"{SMALL_MACHINE_BYTES - 1}\n")
+    assert read_limit(cgroup) == SMALL_MACHINE_BYTES - 1
+    assert read_limit(tmp_path / "missing") is None
+    monkeypatch.setattr(config_module, "_read_limit", lambda path: SMALL_MACHINE_BYTES - 1)
+    monkeypatch.setenv("MEM_LIMIT", str(8 * 2**30))
+    assert memory_limit_bytes() == SMALL_MACHINE_BYTES - 1
+    assert get_config().small_machine
+
+
+def test_small_machine_settings():
+    big, small = RunConfig(quick=False), RunConfig(quick=False, small_machine=True)
+    assert big.eval_batch_size() == 512
+    assert big.eval_batch_size(1024) == 1024
+    assert small.eval_batch_size() == SMALL_MACHINE_EVAL_BATCH == 128
+    assert small.eval_batch_size(64) == 64  # Never larger than asked.
+    assert big.shuffle_buffer(54_000) == 54_000
+    assert small.shuffle_buffer(54_000) == SMALL_MACHINE_SHUFFLE_BUFFER == 10_000
+    assert small.shuffle_buffer(3_000) == 3_000
+    with pytest.raises(ValueError, match="batch size"):
+        small.eval_batch_size(0)
+    assert "Small machine" in small.describe()
+    assert "Small machine" not in big.describe()
+
+
+def test_cpu_limit_reads_the_cgroup_quota(monkeypatch, tmp_path):
+    from fmnist_utils import config as config_module
+
+    cpu_max = tmp_path / "cpu.max"
+    real_path = config_module.Path
+
+    def fake_path(name):
+        return cpu_max if str(name) == "/sys/fs/cgroup/cpu.max" else real_path(tmp_path / "absent")
+
+    monkeypatch.setattr(config_module, "Path", fake_path)
+    cpu_max.write_text("max 100000\n")
+    assert config_module.cpu_limit() is None
+    cpu_max.write_text("150000 100000\n")  # One and a half cores: TensorFlow gets 2 threads.
+    assert config_module.cpu_limit() == 2
+    cpu_max.write_text("50000 100000\n")
+    assert config_module.cpu_limit() == 1
+    cpu_max.unlink()
+    assert config_module.cpu_limit() is None  # No cgroup files at all.
+
+
+def test_setup_reports_the_machine(monkeypatch, capsys):
+    monkeypatch.setenv("MEM_LIMIT", str(2 * 2**30))
+    config = fmnist_utils.setup(seed=3)
+    output = capsys.readouterr().out
+    assert config.small_machine
+    assert re.search(r"^Machine: \d+ CPU cores for TensorFlow, 2\.1 GB of memory$", output, re.MULTILINE)
+    assert "Small machine (under 3 GiB of memory)" in output

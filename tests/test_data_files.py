@@ -191,3 +191,27 @@ def test_gzip_written_by_other_tools_is_read(tmp_path):
     with gzip.open(path, "wb", compresslevel=1) as file:
         file.write(idx_bytes(labels))
     np.testing.assert_array_equal(read_idx_labels(path), labels)
+
+
+def test_load_test_set_gives_the_same_test_arrays(tiny_dataset):
+    from fmnist_utils.data import load_test_set
+
+    folder, files = tiny_dataset
+    _, (test_images, test_labels) = load_fashion_mnist(folder, files=files, mirrors=OFFLINE)
+    images, labels = load_test_set(folder, files=files, mirrors=OFFLINE)
+    np.testing.assert_array_equal(images, test_images)
+    np.testing.assert_array_equal(labels, test_labels)
+    assert images.dtype == labels.dtype == np.uint8
+
+
+def test_load_test_set_checks_the_files_too(tmp_path):
+    from fmnist_utils.data import load_test_set
+
+    arrays = tiny_arrays()
+    arrays["test_labels"] = arrays["test_labels"][:-1]
+    folder = tmp_path / "mismatch"
+    files = write_tiny_dataset(folder, arrays)
+    with pytest.raises(
+        DatasetError, match=r"test images file holds 10 images but the test labels file holds 9"
+    ):
+        load_test_set(folder, files=files, mirrors=OFFLINE)

@@ -274,3 +274,22 @@ def test_flip_average_is_the_mean_of_an_image_and_its_mirror(left_right_model):
     np.testing.assert_allclose(averaged[:2], 0.5, atol=1e-6)
     with pytest.raises(ValueError, match="uint8"):
         predict_probabilities(left_right_model, images.astype("float32"), flip_average=True)
+
+
+def test_predict_probabilities_batches_are_smaller_on_a_small_machine(monkeypatch):
+    class Recorder:
+        def __init__(self) -> None:
+            self.batch_sizes: list[int] = []
+
+        def predict(self, images, batch_size, verbose):
+            self.batch_sizes.append(batch_size)
+            return np.full((len(images), 10), 0.1, dtype="float32")
+
+    images = np.zeros((3, 28, 28), np.uint8)
+    model = Recorder()
+    monkeypatch.delenv("MEM_LIMIT", raising=False)
+    predict_probabilities(model, images)
+    monkeypatch.setenv("MEM_LIMIT", str(2 * 2**30))
+    predict_probabilities(model, images, flip_average=True)
+    predict_probabilities(model, images, batch_size=32)
+    assert model.batch_sizes == [512, 128, 128, 32]

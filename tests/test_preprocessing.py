@@ -187,3 +187,21 @@ def test_make_dataset_rejects_bad_labels(batch):
     images, labels = batch
     with pytest.raises(ValueError, match=r"must lie in 0\.\.9"):
         make_dataset(images, labels + 1)
+
+
+def test_make_dataset_small_shuffle_buffer_keeps_every_example(batch):
+    images, labels = batch
+    dataset = make_dataset(images, labels, batch_size=200, shuffle=True, seed=5, shuffle_buffer=10)
+    shuffled = next(iter(dataset))[1].numpy()
+    assert sorted(shuffled.tolist()) == sorted(labels.tolist())
+    assert not np.array_equal(shuffled, labels)
+    with pytest.raises(ValueError, match=r"shuffle_buffer must be a positive integer"):
+        make_dataset(images, labels, shuffle=True, shuffle_buffer=0)
+
+
+def test_make_dataset_cache_is_optional_and_changes_nothing(batch):
+    images, labels = batch
+    plain = make_dataset(images, labels, batch_size=50, shuffle=True, seed=1)
+    cached = make_dataset(images, labels, batch_size=50, shuffle=True, seed=1, cache=True)
+    for (_, first), (_, second) in zip(plain, cached, strict=True):
+        np.testing.assert_array_equal(first, second)

@@ -47,3 +47,11 @@ def test_found_through_environment_variable(real_data_dir, monkeypatch):
 def test_cli_download_verifies_local_copy(real_data_dir, capsys):
     assert main(["download", "--data-dir", str(real_data_dir)]) == 0
     assert f"4 files verified (SHA-256) in {real_data_dir}" in capsys.readouterr().out
+
+
+def test_load_test_set_on_the_real_files(real_data_dir, real_data):
+    from fmnist_utils.data import load_test_set
+
+    test_images, test_labels = load_test_set(real_data_dir)
+    np.testing.assert_array_equal(test_images, real_data[1][0])
+    np.testing.assert_array_equal(test_labels, real_data[1][1])

@@ -391,3 +391,35 @@ def test_final_fit_without_a_validation_set(tmp_path, tiny_data):
         small_model(), train, None, epochs=2, batch_size=16, run_dir=tmp_path / "r2", verbose=0
     )
     assert result.best_epoch == int(np.argmin(result.history["loss"])) + 1
+
+
+def test_fit_model_uses_small_settings_on_a_small_machine(tmp_path, tiny_data, monkeypatch):
+    """With MEM_LIMIT under 3 GiB (Binder), validation batches and the shuffle buffer shrink."""
+    from fmnist_utils import training
+
+    calls = []
+    original = training.make_dataset
+
+    def spy(*arrays, **options):
+        calls.append(options)
+        return original(*arrays, **options)
+
+    monkeypatch.setattr(training, "make_dataset", spy)
+    train = (np.repeat(tiny_data[0][0], 250, axis=0), np.repeat(tiny_data[0][1], 250))  # 12,000 images.
+    for limit, expected in [(None, (12_000, 512)), (str(2 * 2**30), (10_000, 128))]:
+        calls.clear()
+        if limit is None:
+            monkeypatch.delenv("MEM_LIMIT", raising=False)
+        else:
+            monkeypatch.setenv("MEM_LIMIT", limit)
+        fit_model(
+            small_model(),
+            train,
+            tiny_data[1],
+            epochs=1,
+            batch_size=512,
+            run_dir=tmp_path / str(limit),
+            patience=None,
+            verbose=0,
+        )
+        assert (calls[0]["shuffle_buffer"], calls[1]["batch_size"]) == expected
