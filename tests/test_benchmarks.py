@@ -154,3 +154,49 @@ def test_seed_spread_quick_setting(real_data_dir, tmp_path):
     assert figures["test_accuracy_max"] == max(accuracies)
     assert figures["test_accuracy_mean"] == round(sum(accuracies) / 2, 4)
     assert f"Test accuracy over 2 seeds: mean {figures['test_accuracy_mean']:.4f}" in output
+
+
+def test_notebook_memory_quick_setting_measures_and_saves_a_copy(real_data_dir, tmp_path):
+    notebook = tmp_path / "00_getting_started.ipynb"
+    notebook.write_text((BENCHMARKS.parent / "notebooks" / notebook.name).read_text())
+    before = json.loads(notebook.read_text())
+    output_file = tmp_path / "memory.json"
+    output = run_script(
+        "notebook_memory.py",
+        "--quick",
+        "--memory-limit",
+        "2GiB",
+        "--save",
+        "--output",
+        str(output_file),
+        str(notebook),
+        data_dir=real_data_dir,
+    )
+    assert (
+        "| notebook | peak memory MiB | peak GB | run s | cells that raised the peak most | under 1.5 GB |"
+        in output
+    )
+    assert "MEM_LIMIT 2.00 GiB" in output
+    figures = json.loads(output_file.read_text())
+    (row,) = figures["notebooks"]
+    assert 200 * 2**20 < row["peak_rss_bytes"] < 1.5e9  # TensorFlow alone takes hundreds of MiB.
+    assert row["under_target"] is True
+    assert row["cells_that_raised_the_peak_most"][0]["cell"] == 4  # The Setup cell imports TensorFlow.
+    # --save wrote the run back, and added nothing: same cells, fresh outputs, the small-machine note.
+    after = json.loads(notebook.read_text())
+    assert [c["source"] for c in after["cells"]] == [c["source"] for c in before["cells"]]
+    code = [c for c in after["cells"] if c["cell_type"] == "code"]
+    assert [c["execution_count"] for c in code] == list(range(1, len(code) + 1))
+    setup_output = "".join("".join(o.get("text", [])) for o in code[0]["outputs"])
+    assert "Small machine (under 3 GiB of memory)" in setup_output
+
+
+def test_notebook_memory_parses_sizes():
+    spec = importlib.util.spec_from_file_location("notebook_memory", BENCHMARKS / "notebook_memory.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.parse_size("2GiB") == 2 * 2**30
+    assert module.parse_size("1.5GB") == 1_500_000_000
+    assert module.parse_size("2147483648") == 2**31
+    with pytest.raises(Exception, match="not a memory size"):
+        module.parse_size("two gigabytes")
