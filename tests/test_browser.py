@@ -202,3 +202,17 @@ def test_landing_notebook_runs_in_jupyterlab_in_chromium(jupyter_lab, tmp_path):
     code = [cell for cell in saved["cells"] if cell["cell_type"] == "code"]
     assert [cell["execution_count"] for cell in code[:4]] == [1, 2, 3, 4]
     assert not [o for cell in code[:4] for o in cell["outputs"] if o["output_type"] == "error"]
+
+
+def test_without_chromium_the_browser_test_skips_saying_how_to_install_it(monkeypatch):
+    monkeypatch.delenv("CHROMIUM_PATH", raising=False)
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    with pytest.raises(pytest.skip.Exception, match=r"sudo apt-get install chromium"):
+        _chromium()
+    monkeypatch.setenv("CI", "true")  # CI installs Chromium: there a missing one is a failure.
+    with pytest.raises(pytest.fail.Exception, match=r"CI must run the browser test"):
+        _chromium()
+    monkeypatch.setenv("CHROMIUM_PATH", "/nowhere/chromium")
+    with pytest.raises(pytest.fail.Exception, match=r"CHROMIUM_PATH=/nowhere/chromium is not a file"):
+        _chromium()
