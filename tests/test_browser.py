@@ -132,23 +132,30 @@ def jupyter_lab(tmp_path, real_data_dir):
             process.kill()
 
 
-def _wait_until_run(page, code_cells, count: int, timeout: float = 240) -> list[str]:
-    """Wait until the first ``count`` code cells have run (or one failed); return their prompts.
+def _wait_for_kernel(server: dict, path: str, timeout: float = 180) -> None:
+    """Wait until the notebook's kernel has started, is idle and the page is connected to it.
 
-    A cell waiting or running shows ``[*]:``, a cell never run ``[ ]:``, a cell run ``[n]:``.
+    JupyterLab shows "Idle" a moment before its connection to a new kernel is up; a cell
+    run in that moment can be lost. The server's own view of the session decides.
     """
     deadline = time.monotonic() + timeout
-    while True:
-        prompts = [
-            code_cells.nth(index).locator(".jp-InputPrompt").inner_text().strip() for index in range(count)
-        ]
-        if all(prompt[1:-2].isdigit() for prompt in prompts):
-            return prompts
-        running = any(prompt == "[*]:" for prompt in prompts)
-        failed = "Traceback (most recent call last)" in code_cells.first.locator("xpath=..").inner_text()
-        if (failed and not running) or time.monotonic() > deadline:
-            return prompts
-        page.wait_for_timeout(500)
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(
+            f"{server['base']}/api/sessions?token={server['token']}", timeout=10
+        ) as reply:
+            sessions = json.load(reply)
+        for session in sessions:
+            kernel = session.get("kernel") or {}
+            if (
+                session.get("path", "").endswith(path)
+                and kernel.get("execution_state") == "idle"
+                and kernel.get("connections", 0) >= 1
+            ):
+                return
+        time.sleep(0.5)
+    pytest.fail(
+        f"the kernel of {path} was not ready within {timeout:.0f} s:\n{server['log'].read_text()[-3000:]}"
+    )
 
 
 def test_landing_notebook_runs_in_jupyterlab_in_chromium(jupyter_lab, tmp_path):
@@ -167,22 +174,29 @@ def test_landing_notebook_runs_in_jupyterlab_in_chromium(jupyter_lab, tmp_path):
             page.goto(url)
             notebook = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook")
             notebook.locator(".jp-Cell").first.wait_for()
-            # The kernel is ready when the toolbar's status says Idle.
+            sync_api.expect(notebook.locator(".jp-Cell").first).to_contain_text("00 · Getting started")
+            _wait_for_kernel(jupyter_lab, LANDING)
             page.locator(
                 ".jp-NotebookPanel-toolbar .jp-Notebook-ExecutionIndicator[data-status='idle']"
             ).wait_for()
-            sync_api.expect(notebook.locator(".jp-Cell").first).to_contain_text("00 · Getting started")
 
             cells = notebook.locator(".jp-Cell")
             active = re.compile(r"\bjp-mod-active\b")
+            finished = re.compile(r"^\[\d+\]:$")  # [n]: ran; [*]: waiting or running; [ ]: never run.
             cells.first.click()  # Select the first cell, in command mode ...
             page.keyboard.press("Escape")
             sync_api.expect(cells.first).to_have_class(active)
             for index in range(CELLS_TO_RUN):  # ... and run the cells one by one, as a student does:
-                page.keyboard.press("Shift+Enter")  # each press runs a cell and selects the next.
+                cell = cells.nth(index)
+                is_code = "jp-CodeCell" in (cell.get_attribute("class") or "")
+                page.keyboard.press("Shift+Enter")  # each press runs a cell and selects the next;
                 sync_api.expect(cells.nth(index + 1)).to_have_class(active)
-            code_cells = notebook.locator(".jp-CodeCell")
-            prompts = _wait_until_run(page, code_cells, count=4)  # Cells 4, 6, 8 and 9.
+                if is_code:  # the student waits for a code cell's output before going on.
+                    sync_api.expect(cell.locator(".jp-InputPrompt")).to_have_text(finished, timeout=240_000)
+            code_cells = notebook.locator(".jp-CodeCell")  # Cells 4, 6, 8 and 9 are the first four.
+            prompts = [
+                code_cells.nth(index).locator(".jp-InputPrompt").inner_text().strip() for index in range(4)
+            ]
             outputs = [code_cells.nth(index).locator(".jp-OutputArea").inner_text() for index in range(4)]
             page.screenshot(path=str(screenshot), full_page=False)
             page.keyboard.press("Control+s")  # Save, to read the outputs back from the file too.
