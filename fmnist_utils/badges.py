@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -181,21 +180,14 @@ def _updated_readme(path: Path, repository: Repository) -> str:
 
 def _planned_changes(root: Path, repository: Repository) -> dict[Path, str]:
     """Every file whose text ``make badges`` would change, with its new text."""
-    planned: dict[Path, Callable[[], str]] = {}
-    for notebook in sorted(root.glob(_NOTEBOOK_GLOB)):
-        relative = notebook.relative_to(root).as_posix()
-        planned[notebook] = lambda notebook=notebook, relative=relative: _updated_notebook(
-            notebook, relative, repository
-        )
+    new_texts = {
+        notebook: _updated_notebook(notebook, notebook.relative_to(root).as_posix(), repository)
+        for notebook in sorted(root.glob(_NOTEBOOK_GLOB))
+    }
     readme = root / "README.md"
     if readme.is_file():
-        planned[readme] = lambda: _updated_readme(readme, repository)
-    changes = {}
-    for path, update in planned.items():
-        new_text = update()
-        if new_text != path.read_text(encoding="utf-8"):
-            changes[path] = new_text
-    return changes
+        new_texts[readme] = _updated_readme(readme, repository)
+    return {path: text for path, text in new_texts.items() if text != path.read_text(encoding="utf-8")}
 
 
 def update_badges(root: str | os.PathLike[str] = ".", branch: str = DEFAULT_BRANCH) -> list[Path]:
