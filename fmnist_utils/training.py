@@ -30,6 +30,7 @@ from fmnist_utils.models import augmentation_layers, build_baseline_cnn, build_i
 __all__ = [
     "BASELINE_RECIPE",
     "IMPROVED_RECIPE",
+    "ReleaseTracedGraphs",
     "SmoothedSparseCrossentropy",
     "TrainingResult",
     "build_improved_model",
@@ -137,6 +138,62 @@ class _EpochClock(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         self.elapsed.append(time.perf_counter() - self._start)
+
+
+def _gradient_registry() -> dict | None:
+    """TensorFlow's global table of registered gradients (``None`` if not reachable)."""
+    if keras.backend.backend() != "tensorflow":
+        return None
+    try:
+        from tensorflow.python.framework import ops as tf_ops
+
+        registry = tf_ops._gradient_registry._registry  # Private: see ReleaseTracedGraphs.
+    except (ImportError, AttributeError):  # A TensorFlow that changed it: nothing to release.
+        return None
+    return registry if isinstance(registry, dict) else None
+
+
+class ReleaseTracedGraphs(keras.callbacks.Callback):
+    """Let Python free a finished ``fit``'s traced graphs (a TensorFlow memory leak).
+
+    When Keras traces a training step, TensorFlow's distribution code wraps the
+    gradients in a ``tf.custom_gradient``, which registers a ``CustomGradient-N``
+    entry in a global table and never removes it. That entry holds the whole traced
+    graph, so every model trained in a process keeps 15-75 MB after it is deleted
+    (``del``, ``gc.collect()`` and ``keras.backend.clear_session()`` do not help):
+    notebook 05, which trains about twenty models, would grow past Binder's memory.
+    See tensorflow/tensorflow#97697 and keras-team/tf-keras#286.
+
+    This callback notes the table's entries when training begins and removes the
+    ``CustomGradient`` entries added by the time it ends. They are needed only while
+    the step is traced, which is over by then: the model trains, predicts and saves
+    as before (tested), and is freed with its graphs when nothing else refers to it.
+    Where the table cannot be reached (another backend, a TensorFlow that changed
+    it), the callback does nothing. :func:`fit_model` and
+    :func:`fmnist_utils.tuning.run_search` use it; add it to your own ``fit`` calls
+    when you train many models in one kernel.
+    """
+
+    _PREFIX = "CustomGradient-"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._before: set[str] | None = None
+        self.released = 0
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        registry = _gradient_registry()
+        self._before = None if registry is None else set(registry)
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        registry = _gradient_registry()
+        if registry is None or self._before is None:
+            return
+        added = [key for key in list(registry) if key.startswith(self._PREFIX) and key not in self._before]
+        for key in added:
+            registry.pop(key, None)
+        self.released = len(added)
+        self._before = None
 
 
 @keras.saving.register_keras_serializable(package="fmnist_utils")
@@ -412,7 +469,7 @@ def fit_model(
         tensorboard=tensorboard,
     )
     clock = _EpochClock()
-    callbacks += [clock, *(extra_callbacks or [])]
+    callbacks += [clock, *(extra_callbacks or []), ReleaseTracedGraphs()]
 
     start = time.perf_counter()
     history = model.fit(

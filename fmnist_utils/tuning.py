@@ -23,7 +23,12 @@ import pandas as pd
 from fmnist_utils._checks import positive_int
 from fmnist_utils.config import get_config
 from fmnist_utils.data import make_dataset, validate_images, validate_labels
-from fmnist_utils.training import IMPROVED_RECIPE, build_improved_model, compile_with_recipe
+from fmnist_utils.training import (
+    IMPROVED_RECIPE,
+    ReleaseTracedGraphs,
+    build_improved_model,
+    compile_with_recipe,
+)
 
 __all__ = ["SEARCH_SPACE", "ImprovedCNNHyperModel", "run_search", "search_results"]
 
@@ -147,6 +152,7 @@ def run_search(
         validation_data=make_dataset(*validation, batch_size=machine.eval_batch_size(max(batch_size, 512))),
         epochs=epochs,
         shuffle=False,
+        callbacks=[ReleaseTracedGraphs()],  # Each trial's graphs are freed after it (see there).
         verbose=verbose,
     )
     return tuner

@@ -52,3 +52,10 @@ def write_tiny_dataset(folder: Path, arrays: dict[str, np.ndarray] | None = None
         path = write_gz(folder / official.name, idx_bytes(arrays[key]))
         files[key] = DataFile(official.name, official.kind, len(arrays[key]), sha256_of(path))
     return files
+
+
+def custom_gradients() -> set[str]:
+    """TensorFlow's registered ``CustomGradient-N`` entries (see ``ReleaseTracedGraphs``)."""
+    from fmnist_utils.training import _gradient_registry
+
+    return {key for key in _gradient_registry() if key.startswith("CustomGradient-")}

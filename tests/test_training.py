@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import csv
+import gc
 import itertools
 
 import keras
 import numpy as np
 import pytest
+from helpers import custom_gradients
 
 from fmnist_utils.models import build_baseline_cnn
 from fmnist_utils.training import (
     BASELINE_RECIPE,
     IMPROVED_RECIPE,
+    ReleaseTracedGraphs,
     SmoothedSparseCrossentropy,
     build_improved_model,
     compile_model,
@@ -423,3 +426,64 @@ def test_fit_model_uses_small_settings_on_a_small_machine(tmp_path, tiny_data, m
             verbose=0,
         )
         assert (calls[0]["shuffle_buffer"], calls[1]["batch_size"]) == expected
+
+
+def traced_graphs() -> int:
+    """Traced TensorFlow graphs still alive in this process."""
+    gc.collect()
+    return sum(type(thing).__name__ == "FuncGraph" for thing in gc.get_objects())
+
+
+def test_models_trained_in_a_loop_are_freed_with_their_graphs(tmp_path, tiny_data):
+    """The TensorFlow leak ReleaseTracedGraphs works around: without it, graphs pile up."""
+    keras.utils.set_random_seed(0)
+    x, y = tiny_data[0]
+
+    def train(release: bool) -> None:
+        model = small_model()
+        model.fit(
+            x, y, epochs=1, batch_size=16, verbose=0, callbacks=[ReleaseTracedGraphs()] if release else []
+        )
+        model.predict(x[:4], verbose=0)
+
+    train(True)  # Warm-up: anything created once per process.
+    graphs, gradients = traced_graphs(), custom_gradients()
+    for _ in range(3):
+        train(True)
+    assert traced_graphs() == graphs
+    assert custom_gradients() == gradients
+
+    train(False)  # The leak itself, so this test fails if the callback stops doing its job.
+    assert traced_graphs() > graphs
+    assert len(custom_gradients()) > len(gradients)
+
+
+def test_fit_model_releases_graphs_and_the_model_still_works(tmp_path, tiny_data):
+    keras.utils.set_random_seed(0)
+    before = custom_gradients()
+    model = small_model()
+    options = {"epochs": 2, "batch_size": 16, "patience": None, "verbose": 0}
+    first = fit_model(model, *tiny_data, run_dir=tmp_path / "first", **options)
+    assert custom_gradients() == before
+    # Trains on (the step traced already), predicts, saves and loads as before.
+    second = fit_model(model, *tiny_data, run_dir=tmp_path / "second", **options)
+    assert second.history["loss"][-1] < first.history["loss"][0]
+    probabilities = model.predict(tiny_data[1][0], verbose=0)
+    model.save(tmp_path / "model.keras")
+    reloaded = load_model(tmp_path / "model.keras")
+    np.testing.assert_allclose(reloaded.predict(tiny_data[1][0], verbose=0), probabilities, atol=1e-6)
+    assert custom_gradients() == before
+
+
+def test_release_traced_graphs_counts_and_does_nothing_without_the_registry(tiny_data, monkeypatch):
+    from fmnist_utils import training
+
+    x, y = tiny_data[0]
+    release = ReleaseTracedGraphs()
+    small_model().fit(x, y, epochs=1, batch_size=16, verbose=0, callbacks=[release])
+    assert release.released >= 1  # The training step's gradients (see the class docstring).
+
+    monkeypatch.setattr(training, "_gradient_registry", lambda: None)
+    release = ReleaseTracedGraphs()
+    small_model().fit(x, y, epochs=1, batch_size=16, verbose=0, callbacks=[release])
+    assert release.released == 0
