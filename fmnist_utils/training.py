@@ -159,10 +159,9 @@ class ReleaseTracedGraphs(keras.callbacks.Callback):
     When Keras traces a training step, TensorFlow's distribution code wraps the
     gradients in a ``tf.custom_gradient``, which registers a ``CustomGradient-N``
     entry in a global table and never removes it. That entry holds the whole traced
-    graph, so every model trained in a process keeps 15-75 MB after it is deleted
-    (``del``, ``gc.collect()`` and ``keras.backend.clear_session()`` do not help):
-    notebook 05, which trains about twenty models, would grow past Binder's memory.
-    See tensorflow/tensorflow#97697 and keras-team/tf-keras#286.
+    graph, so the graphs of every model trained in a process stay in memory after the
+    model is deleted (``del``, ``gc.collect()`` and ``keras.backend.clear_session()``
+    do not free them). See tensorflow/tensorflow#97697 and keras-team/tf-keras#286.
 
     This callback notes the table's entries when training begins and removes the
     ``CustomGradient`` entries added by the time it ends. They are needed only while
@@ -171,7 +170,9 @@ class ReleaseTracedGraphs(keras.callbacks.Callback):
     Where the table cannot be reached (another backend, a TensorFlow that changed
     it), the callback does nothing. :func:`fit_model` and
     :func:`fmnist_utils.tuning.run_search` use it; add it to your own ``fit`` calls
-    when you train many models in one kernel.
+    when you train many models in one kernel, and call
+    ``keras.backend.clear_session()`` between them to empty TensorFlow's kernel caches
+    too (notebook 05 does both: README, "Memory", has the figures).
     """
 
     _PREFIX = "CustomGradient-"

@@ -434,7 +434,7 @@ def traced_graphs() -> int:
     return sum(type(thing).__name__ == "FuncGraph" for thing in gc.get_objects())
 
 
-def test_models_trained_in_a_loop_are_freed_with_their_graphs(tmp_path, tiny_data):
+def test_models_trained_in_a_loop_are_freed_with_their_graphs(tiny_data):
     """The TensorFlow leak ReleaseTracedGraphs works around: without it, graphs pile up."""
     keras.utils.set_random_seed(0)
     x, y = tiny_data[0]
