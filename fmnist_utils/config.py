@@ -29,6 +29,7 @@ __all__ = [
     "QUICK_ENV_VAR",
     "SMALL_MACHINE_BYTES",
     "SMALL_MACHINE_EVAL_BATCH",
+    "SMALL_MACHINE_MALLOC_ARENAS",
     "SMALL_MACHINE_SHUFFLE_BUFFER",
     "RunConfig",
     "cpu_limit",
@@ -53,6 +54,10 @@ SMALL_MACHINE_EVAL_BATCH = 128
 #: ... and a training shuffle buffer of this many images instead of the whole training
 #: set (about 34 MB less with 54,000 images; the shuffle order, so the results, change a little).
 SMALL_MACHINE_SHUFFLE_BUFFER = 10_000
+#: ... and the C memory allocator keeps at most this many pools ("arenas", glibc's
+#: ``MALLOC_ARENA_MAX``) instead of up to 8 per core
+#: (:func:`fmnist_utils.environment.limit_malloc_arenas`).
+SMALL_MACHINE_MALLOC_ARENAS = 2
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
@@ -243,9 +248,9 @@ class RunConfig:
         if self.small_machine:
             text += (
                 f"\nSmall machine (under {SMALL_MACHINE_BYTES / 2**30:.0f} GiB of memory): evaluation "
-                f"batches of {SMALL_MACHINE_EVAL_BATCH} and a shuffle buffer of "
-                f"{SMALL_MACHINE_SHUFFLE_BUFFER:,} images keep memory down "
-                "(results differ a little from the saved ones)."
+                f"batches of {SMALL_MACHINE_EVAL_BATCH}, a shuffle buffer of "
+                f"{SMALL_MACHINE_SHUFFLE_BUFFER:,} images and at most {SMALL_MACHINE_MALLOC_ARENAS} "
+                "malloc arenas keep memory down (results differ a little from the saved ones)."
             )
         return text
 

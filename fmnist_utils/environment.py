@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import platform
 import sys
 
-from fmnist_utils.config import RunConfig, cpu_limit, get_config, memory_limit_bytes
+from fmnist_utils.config import (
+    SMALL_MACHINE_MALLOC_ARENAS,
+    RunConfig,
+    cpu_limit,
+    get_config,
+    memory_limit_bytes,
+)
 
-__all__ = ["DEFAULT_SEED", "MIN_KERAS", "MIN_TENSORFLOW", "check_versions", "in_colab", "setup"]
+__all__ = [
+    "DEFAULT_SEED",
+    "MIN_KERAS",
+    "MIN_TENSORFLOW",
+    "check_versions",
+    "in_colab",
+    "limit_malloc_arenas",
+    "setup",
+]
 
 DEFAULT_SEED = 42
 MIN_TENSORFLOW = (2, 16)  # The first release that comes with Keras 3.
@@ -65,13 +80,55 @@ def _limit_threads_to_cpu_quota(tf) -> int:
     return allowed
 
 
+#: glibc's ``mallopt`` parameter number for the arena cap (``M_ARENA_MAX`` in ``malloc.h``).
+_M_ARENA_MAX = -8
+
+
+def limit_malloc_arenas(arenas: int = SMALL_MACHINE_MALLOC_ARENAS) -> bool:
+    """Let the C memory allocator keep at most ``arenas`` pools; return whether it did.
+
+    On Linux, glibc's ``malloc`` gives threads separate pools of memory ("arenas"), up to
+    8 per CPU core, and memory freed in one pool is reused only by that pool.
+    TensorFlow runs many threads, so over a long notebook each pool keeps its own spare
+    memory and the process grows by tens of megabytes per trained model. Capping the
+    pools, as ``MALLOC_ARENA_MAX=2`` does when set before Python starts, keeps that
+    spare memory shared. :func:`setup` calls this on a small machine (Binder): training
+    the seven models of notebook 05's comparison in one process (one epoch each,
+    ``benchmarks/training_memory.py``) peaked at 1,035 MiB with the cap and 1,093 MiB
+    without, in the same time. It changes where memory comes from, not what is computed.
+
+    Pools made before the call are kept; no new ones are made past the cap, so call it
+    before TensorFlow starts its threads (its first operation). A ``MALLOC_ARENA_MAX``
+    set in the environment is left as it is.
+
+    Args:
+        arenas: The most pools to keep.
+
+    Returns:
+        Whether the cap is now set: ``False`` where the C library is not glibc (macOS,
+        Windows, Alpine's musl) or when ``MALLOC_ARENA_MAX`` is set already.
+    """
+    if isinstance(arenas, bool) or not isinstance(arenas, int) or arenas < 1:
+        raise ValueError(f"arenas must be a positive integer, got {arenas!r}.")
+    if "MALLOC_ARENA_MAX" in os.environ or platform.system() != "Linux":
+        return False
+    try:
+        mallopt = ctypes.CDLL(None).mallopt  # Only glibc has it.
+    except (AttributeError, OSError):
+        return False
+    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    return mallopt(_M_ARENA_MAX, arenas) == 1
+
+
 def setup(seed: int = DEFAULT_SEED, *, verbose: bool = True) -> RunConfig:
     """Prepare a notebook: seed everything, set the plot style, report the environment.
 
     Seeds Python's ``random``, NumPy and TensorFlow through
     ``keras.utils.set_random_seed``, so that a notebook run twice gives the same
     splits, initial weights and shuffles. Prints the Python, TensorFlow and Keras
-    versions, the devices TensorFlow sees, and whether quick mode is on.
+    versions, the devices TensorFlow sees, and whether quick mode is on. Gives
+    TensorFlow one thread per CPU core the container may use and, on a small machine
+    (Binder), caps the C allocator's memory pools (:func:`limit_malloc_arenas`).
 
     Args:
         seed: The seed for every random number generator.
@@ -88,6 +145,8 @@ def setup(seed: int = DEFAULT_SEED, *, verbose: bool = True) -> RunConfig:
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}.")
     config = get_config()  # First: a bad FMNIST_QUICK fails before the slow imports.
+    if config.small_machine:
+        limit_malloc_arenas()  # Before TensorFlow's first operation starts its threads.
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # Hide TensorFlow's C++ info logs.
     import keras

@@ -200,3 +200,20 @@ def test_notebook_memory_parses_sizes():
     assert module.parse_size("2147483648") == 2**31
     with pytest.raises(Exception, match="not a memory size"):
         module.parse_size("two gigabytes")
+
+
+def test_training_memory_quick_setting(real_data_dir, tmp_path):
+    output_file = tmp_path / "training_memory.json"
+    output = run_script("training_memory.py", "--quick", "--output", str(output_file), data_dir=real_data_dir)
+    assert "| after | capped MiB | capped s | glibc default MiB | glibc default s |" in output
+    figures = json.loads(output_file.read_text())
+    assert figures["mode"].startswith("quick")
+    assert figures["models"] == ["baseline", "lighter dropout"]
+    for setting in ("capped", "glibc default"):
+        stages = [line["stage"] for line in figures["runs"][setting]]
+        assert stages == ["data loaded", 0, 1]
+        peaks = [line["VmHWM"] for line in figures["runs"][setting]]
+        assert peaks == sorted(peaks)  # A peak never goes down.
+        assert 200 < peaks[0] < peaks[-1] < 1536  # TensorFlow alone takes hundreds of MiB.
+        assert figures["peak_mib"][setting] == peaks[-1]
+    assert f"Peak: {figures['peak_mib']['capped']:,} MiB capped" in output

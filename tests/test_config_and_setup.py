@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import platform
 import random
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import fmnist_utils
+from fmnist_utils import environment
 from fmnist_utils.config import (
     QUICK_MAX_EPOCHS,
     QUICK_TEST_SIZE,
@@ -22,7 +26,7 @@ from fmnist_utils.config import (
     memory_limit_bytes,
     quick_mode,
 )
-from fmnist_utils.environment import check_versions
+from fmnist_utils.environment import check_versions, limit_malloc_arenas
 
 
 @pytest.mark.parametrize(
@@ -258,3 +262,76 @@ def test_setup_reports_the_machine(monkeypatch, capsys):
     assert config.small_machine
     assert re.search(r"^Machine: \d+ CPU cores for TensorFlow, 2\.1 GB of memory$", output, re.MULTILINE)
     assert "Small machine (under 3 GiB of memory)" in output
+
+
+# A fresh Python process that starts 12 threads, each allocating while the others are
+# alive, and prints how many arenas glibc then has (malloc_info writes one <heap> each).
+_ARENA_PROBE = """
+import ctypes, sys, threading
+from fmnist_utils.environment import limit_malloc_arenas
+
+libc = ctypes.CDLL(None)
+libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
+libc.free.argtypes = [ctypes.c_void_p]
+libc.fopen.restype, libc.fopen.argtypes = ctypes.c_void_p, [ctypes.c_char_p, ctypes.c_char_p]
+libc.malloc_info.argtypes = [ctypes.c_int, ctypes.c_void_p]
+libc.fclose.argtypes = [ctypes.c_void_p]
+capped = limit_malloc_arenas(2) if sys.argv[1] == "cap" else False
+barrier = threading.Barrier(12)
+
+def work():
+    pointer = libc.malloc(1000)
+    barrier.wait()
+    libc.free(pointer)
+
+threads = [threading.Thread(target=work) for _ in range(12)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+stream = libc.fopen(sys.argv[2].encode(), b"w")
+libc.malloc_info(0, stream)
+libc.fclose(stream)
+with open(sys.argv[2]) as report:
+    print(capped, report.read().count("<heap nr="))
+"""
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="malloc arenas are glibc's")
+def test_limit_malloc_arenas_caps_the_pools_of_new_threads(tmp_path, monkeypatch):
+    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")  # No NumPy threads with arenas of their own.
+    script = tmp_path / "arenas.py"
+    script.write_text(_ARENA_PROBE)
+
+    def arenas(mode: str) -> tuple[str, int]:
+        output = subprocess.run(
+            [sys.executable, str(script), mode, str(tmp_path / f"{mode}.xml")],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+        return output[0], int(output[1])
+
+    assert arenas("cap") == ("True", 2)
+    capped_flag, uncapped = arenas("none")
+    assert capped_flag == "False"
+    assert uncapped > 2  # glibc's default: a pool per thread, up to 8 per core.
+
+
+def test_limit_malloc_arenas_leaves_a_chosen_setting_and_checks_its_argument(monkeypatch):
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
+    assert limit_malloc_arenas() is False
+    for bad in (0, -1, 1.5, True, "2"):
+        with pytest.raises(ValueError, match="arenas must be a positive integer"):
+            limit_malloc_arenas(bad)
+
+
+@pytest.mark.parametrize(("mem_limit", "expected"), [(2 * 2**30, [2]), (None, [])])
+def test_setup_caps_malloc_arenas_only_on_a_small_machine(monkeypatch, mem_limit, expected):
+    calls = []
+    monkeypatch.setattr(environment, "limit_malloc_arenas", lambda arenas=2: calls.append(arenas) or True)
+    monkeypatch.setattr(environment, "memory_limit_bytes", lambda: mem_limit)
+    monkeypatch.setattr("fmnist_utils.config.memory_limit_bytes", lambda: mem_limit)
+    fmnist_utils.setup(seed=1, verbose=False)
+    assert calls == expected
