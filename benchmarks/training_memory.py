@@ -28,12 +28,13 @@ import argparse
 import json
 import os
 import platform
-import re
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from notebook_memory import peak_rss_bytes  # The same reading of /proc/<pid>/status.
 
 HERE = Path(__file__).resolve().parent
 BINDER_MEM_LIMIT = 2 * 2**30
@@ -50,11 +51,7 @@ STEP_NAMES = (
 
 
 def _memory_mib() -> dict[str, int]:
-    status = Path("/proc/self/status").read_text()
-    return {
-        key: round(int(re.search(rf"^{key}:\s+(\d+) kB$", status, re.MULTILINE).group(1)) / 1024)
-        for key in ("VmHWM", "VmRSS")
-    }
+    return {"VmHWM": round(peak_rss_bytes(os.getpid()) / 2**20)}
 
 
 def worker(epochs: int, quick: bool) -> None:
