@@ -6,13 +6,16 @@ stay under 1.5 GB. This script trains the same seven models, in the same order, 
 the same recipes and the same code (``training.train_with_recipe``, which adds
 ``ReleaseTracedGraphs``; ``del`` and ``keras.backend.clear_session()`` after each, as the
 notebook does), in a fresh process per setting, and prints the process's peak resident
-memory (``VmHWM``) after each model. Both settings see Binder's ``MEM_LIMIT`` (2 GiB), so
-``fmnist_utils.setup`` chooses the small-machine settings; they differ only in glibc's
-malloc arenas:
+memory (``VmHWM``) after each model. Every setting sees Binder's ``MEM_LIMIT`` (2 GiB), so
+``fmnist_utils.setup`` chooses the small-machine settings; they differ only in how glibc's
+``malloc`` keeps freed memory:
 
-- ``capped``: what ``setup`` does on a small machine (``limit_malloc_arenas``: at most 2);
-- ``glibc default``: ``MALLOC_ARENA_MAX`` set to glibc's own default, 8 per CPU core,
-  which ``setup`` leaves alone.
+- ``capped + released``: what the course does on a small machine: ``setup`` caps the
+  arenas at 2 (``limit_malloc_arenas``) and training hands free memory back to the system
+  after every epoch (``ReleaseFreeMemory``, ``release_free_memory``);
+- ``capped``: the arena cap alone (the worker turns the release off);
+- ``glibc default``: neither: ``MALLOC_ARENA_MAX`` set to glibc's own default, 8 per CPU
+  core, which ``setup`` leaves alone, and no release.
 
     FMNIST_DATA_DIR=../shared/data/fashion-mnist python benchmarks/training_memory.py
 
@@ -38,7 +41,7 @@ from notebook_memory import peak_rss_bytes  # The same reading of /proc/<pid>/st
 
 HERE = Path(__file__).resolve().parent
 BINDER_MEM_LIMIT = 2 * 2**30
-SETTINGS = ("capped", "glibc default")
+SETTINGS = ("capped + released", "capped", "glibc default")
 STEP_NAMES = (
     "baseline",
     "+ batch norm",
@@ -54,13 +57,15 @@ def _memory_mib() -> dict[str, int]:
     return {"VmHWM": round(peak_rss_bytes(os.getpid()) / 2**20)}
 
 
-def worker(epochs: int, quick: bool) -> None:
+def worker(epochs: int, quick: bool, release: bool) -> None:
     """Train notebook 05's comparison models in this process; print one JSON line per model."""
     import keras
 
     import fmnist_utils
     from fmnist_utils import data, models, training
 
+    if not release:  # ReleaseFreeMemory stays in the callbacks but hands nothing back.
+        training.release_free_memory = lambda: False
     fmnist_utils.setup(seed=42, verbose=False)
     (all_train_images, all_train_labels), _ = data.load_fashion_mnist()
     train, validation = data.train_validation_split(
@@ -109,13 +114,21 @@ def worker(epochs: int, quick: bool) -> None:
 
 
 def run_setting(setting: str, epochs: int, quick: bool) -> list[dict]:
-    """Run the worker in a fresh process with one arena setting; return its lines."""
+    """Run the worker in a fresh process with one setting; return its lines."""
     environment = {**os.environ, "MEM_LIMIT": str(BINDER_MEM_LIMIT), "TF_CPP_MIN_LOG_LEVEL": "3"}
     environment.pop("MALLOC_ARENA_MAX", None)
     environment.pop("FMNIST_QUICK", None)
     if setting == "glibc default":
         environment["MALLOC_ARENA_MAX"] = str(8 * (os.cpu_count() or 1))
-    command = [sys.executable, __file__, "--worker", "--epochs", str(epochs), *(["--quick"] if quick else [])]
+    command = [
+        sys.executable,
+        __file__,
+        "--worker",
+        "--epochs",
+        str(epochs),
+        *(["--quick"] if quick else []),
+        *(["--release"] if setting == "capped + released" else []),
+    ]
     completed = subprocess.run(command, env=environment, capture_output=True, text=True, check=False)
     if completed.returncode != 0:
         raise SystemExit(f"the {setting!r} run failed:\n{completed.stderr[-3000:]}")
@@ -130,11 +143,12 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="two models on 3,000 images: a smoke test")
     parser.add_argument("--output", type=Path, help="JSON file (default: benchmarks/results/...)")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--release", action="store_true", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.epochs < 1:
         parser.error("--epochs must be at least 1")
     if arguments.worker:
-        worker(arguments.epochs, arguments.quick)
+        worker(arguments.epochs, arguments.quick, arguments.release)
         return
     if not Path("/proc/self/status").is_file():
         parser.error("this benchmark reads /proc (Linux)")
@@ -160,9 +174,10 @@ def main() -> None:
         cells = " | ".join(f"{line['VmHWM']:,} | {line.get('seconds', '')}" for line in lines)
         print(f"| {name} | {cells} |")
     peaks = {setting: runs[setting][-1]["VmHWM"] for setting in SETTINGS}
+    default = peaks["glibc default"]
     print(
-        f"\nPeak: {peaks['capped']:,} MiB capped, {peaks['glibc default']:,} MiB with glibc's default "
-        f"({peaks['glibc default'] - peaks['capped']:+,} MiB saved by the cap)"
+        f"\nPeak: {peaks['capped + released']:,} MiB capped + released, {peaks['capped']:,} MiB capped, "
+        f"{default:,} MiB with glibc's default ({default - peaks['capped + released']:+,} MiB saved in all)"
     )
     summary = {
         "mode": mode,

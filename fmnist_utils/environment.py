@@ -22,6 +22,7 @@ __all__ = [
     "check_versions",
     "in_colab",
     "limit_malloc_arenas",
+    "release_free_memory",
     "setup",
 ]
 
@@ -118,6 +119,34 @@ def limit_malloc_arenas(arenas: int = SMALL_MACHINE_MALLOC_ARENAS) -> bool:
         return False
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
     return mallopt(_M_ARENA_MAX, arenas) == 1
+
+
+def release_free_memory() -> bool:
+    """Hand the C allocator's free memory back to the system; return whether it did.
+
+    Memory that Python, NumPy or TensorFlow free goes back to glibc's ``malloc``, which
+    keeps it in its pools for later requests: the process stays as large as it ever
+    was, and a long notebook grows as each new model touches memory the pools cannot
+    reuse. ``malloc_trim(0)`` returns the free pages of every pool to the system; what
+    is in use is not touched, and a later request gets fresh pages where it needs them.
+    On a small machine (Binder), :class:`fmnist_utils.training.ReleaseFreeMemory` calls
+    it after every epoch and :func:`fmnist_utils.evaluation.predict_probabilities`
+    after predicting: training notebook 05's seven comparison models in one process
+    (``benchmarks/training_memory.py``) then peaks lower (the README, "Memory", has the
+    figures). It takes milliseconds.
+
+    Returns:
+        Whether memory was returned: ``False`` when none was free, or where the C
+        library is not glibc (macOS, Windows, Alpine's musl).
+    """
+    if platform.system() != "Linux":
+        return False
+    try:
+        malloc_trim = ctypes.CDLL(None).malloc_trim  # Only glibc has it.
+    except (AttributeError, OSError):
+        return False
+    malloc_trim.argtypes, malloc_trim.restype = [ctypes.c_size_t], ctypes.c_int
+    return malloc_trim(0) == 1
 
 
 def setup(seed: int = DEFAULT_SEED, *, verbose: bool = True) -> RunConfig:

@@ -19,6 +19,7 @@ from keras import layers
 from fmnist_utils._checks import positive_int
 from fmnist_utils.config import get_config
 from fmnist_utils.data import CLASS_NAMES, add_channel_axis, load_image_file, validate_images, validate_labels
+from fmnist_utils.environment import release_free_memory
 
 __all__ = [
     "CalibrationBins",
@@ -51,13 +52,16 @@ def predict_probabilities(
         ValueError: Not a batch of 28x28 ``uint8`` images.
     """
     validate_images(images)
+    machine = get_config()
     if batch_size is None:
-        batch_size = get_config().eval_batch_size()
+        batch_size = machine.eval_batch_size()
     images = add_channel_axis(images)
     probabilities = np.asarray(model.predict(images, batch_size=batch_size, verbose=0))
     if flip_average:
         mirrored = np.asarray(model.predict(images[:, :, ::-1], batch_size=batch_size, verbose=0))
         probabilities = (probabilities + mirrored) / 2.0
+    if machine.small_machine:
+        release_free_memory()  # Prediction's buffers go back to the system (Binder).
     return probabilities
 
 

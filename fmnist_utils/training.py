@@ -25,11 +25,13 @@ import numpy as np
 from fmnist_utils._checks import fraction, positive_int, positive_number
 from fmnist_utils.config import get_config
 from fmnist_utils.data import NUM_CLASSES, make_dataset, validate_images, validate_labels
+from fmnist_utils.environment import release_free_memory
 from fmnist_utils.models import augmentation_layers, build_baseline_cnn, build_improved_cnn
 
 __all__ = [
     "BASELINE_RECIPE",
     "IMPROVED_RECIPE",
+    "ReleaseFreeMemory",
     "ReleaseTracedGraphs",
     "SmoothedSparseCrossentropy",
     "TrainingResult",
@@ -195,6 +197,31 @@ class ReleaseTracedGraphs(keras.callbacks.Callback):
             registry.pop(key, None)
         self.released = len(added)
         self._before = None
+
+
+class ReleaseFreeMemory(keras.callbacks.Callback):
+    """Hand free memory back to the system after every epoch and at the end of training.
+
+    Calls :func:`fmnist_utils.environment.release_free_memory`. :func:`fit_model` and
+    :func:`fmnist_utils.tuning.run_search` add it on a small machine (Binder), where a
+    notebook that trains many models must stay under the memory limit; it changes no
+    result. ``calls`` counts the calls and ``released`` those that returned memory.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+        self.released = 0
+
+    def _release(self) -> None:
+        self.calls += 1
+        self.released += release_free_memory()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self._release()
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        self._release()
 
 
 @keras.saving.register_keras_serializable(package="fmnist_utils")
@@ -471,6 +498,8 @@ def fit_model(
     )
     clock = _EpochClock()
     callbacks += [clock, *(extra_callbacks or []), ReleaseTracedGraphs()]
+    if machine.small_machine:
+        callbacks.append(ReleaseFreeMemory())
 
     start = time.perf_counter()
     history = model.fit(

@@ -205,15 +205,19 @@ def test_notebook_memory_parses_sizes():
 def test_training_memory_quick_setting(real_data_dir, tmp_path):
     output_file = tmp_path / "training_memory.json"
     output = run_script("training_memory.py", "--quick", "--output", str(output_file), data_dir=real_data_dir)
-    assert "| after | capped MiB | capped s | glibc default MiB | glibc default s |" in output
+    assert (
+        "| after | capped + released MiB | capped + released s | capped MiB | capped s "
+        "| glibc default MiB | glibc default s |"
+    ) in output
     figures = json.loads(output_file.read_text())
     assert figures["mode"].startswith("quick")
     assert figures["models"] == ["baseline", "lighter dropout"]
-    for setting in ("capped", "glibc default"):
+    assert list(figures["runs"]) == ["capped + released", "capped", "glibc default"]
+    for setting in figures["runs"]:
         stages = [line["stage"] for line in figures["runs"][setting]]
         assert stages == ["data loaded", 0, 1]
         peaks = [line["VmHWM"] for line in figures["runs"][setting]]
         assert peaks == sorted(peaks)  # A peak never goes down.
         assert 200 < peaks[0] < peaks[-1] < 1536  # TensorFlow alone takes hundreds of MiB.
         assert figures["peak_mib"][setting] == peaks[-1]
-    assert f"Peak: {figures['peak_mib']['capped']:,} MiB capped" in output
+    assert f"Peak: {figures['peak_mib']['capped + released']:,} MiB capped + released" in output

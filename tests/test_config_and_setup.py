@@ -26,7 +26,7 @@ from fmnist_utils.config import (
     memory_limit_bytes,
     quick_mode,
 )
-from fmnist_utils.environment import check_versions, limit_malloc_arenas
+from fmnist_utils.environment import check_versions, limit_malloc_arenas, release_free_memory
 
 
 @pytest.mark.parametrize(
@@ -335,3 +335,45 @@ def test_setup_caps_malloc_arenas_only_on_a_small_machine(monkeypatch, mem_limit
     monkeypatch.setattr("fmnist_utils.config.memory_limit_bytes", lambda: mem_limit)
     fmnist_utils.setup(seed=1, verbose=False)
     assert calls == expected
+
+
+# A fresh Python process that fills glibc's main pool with 64 MB of small blocks, frees
+# all but the last (which keeps the pool from shrinking on its own), and prints its
+# resident memory in MiB after the frees and after release_free_memory().
+_TRIM_PROBE = """
+import ctypes
+from fmnist_utils.environment import release_free_memory
+
+libc = ctypes.CDLL(None)
+libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
+libc.free.argtypes = [ctypes.c_void_p]
+
+def resident_mib():
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) // 1024 for line in status if line.startswith("VmRSS"))
+
+blocks = [libc.malloc(4000) for _ in range(16_000)]
+for block in blocks:
+    ctypes.memset(block, 1, 4000)  # Touch the pages: they become resident.
+for block in blocks[:-1]:
+    libc.free(block)
+before = resident_mib()
+released = release_free_memory()
+print(before, resident_mib(), released)
+"""
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="malloc_trim is glibc's")
+def test_release_free_memory_returns_freed_pages_to_the_system(tmp_path):
+    script = tmp_path / "trim.py"
+    script.write_text(_TRIM_PROBE)
+    before, after, released = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert released == "True"
+    assert int(before) - int(after) > 50  # Of the 64 MB freed, nearly all left the process.
+
+
+def test_release_free_memory_does_nothing_off_linux(monkeypatch):
+    monkeypatch.setattr(environment.platform, "system", lambda: "Darwin")
+    assert release_free_memory() is False

@@ -287,9 +287,15 @@ def test_predict_probabilities_batches_are_smaller_on_a_small_machine(monkeypatc
 
     images = np.zeros((3, 28, 28), np.uint8)
     model = Recorder()
+    releases = []
+    monkeypatch.setattr(
+        "fmnist_utils.evaluation.release_free_memory", lambda: releases.append(len(model.batch_sizes))
+    )
     monkeypatch.delenv("MEM_LIMIT", raising=False)
     predict_probabilities(model, images)
+    assert releases == []  # Only a small machine hands free memory back.
     monkeypatch.setenv("MEM_LIMIT", str(2 * 2**30))
     predict_probabilities(model, images, flip_average=True)
     predict_probabilities(model, images, batch_size=32)
     assert model.batch_sizes == [512, 128, 128, 32]
+    assert releases == [3, 4]  # After each call's predictions.

@@ -397,7 +397,8 @@ def test_final_fit_without_a_validation_set(tmp_path, tiny_data):
 
 
 def test_fit_model_uses_small_settings_on_a_small_machine(tmp_path, tiny_data, monkeypatch):
-    """With MEM_LIMIT under 3 GiB (Binder), validation batches and the shuffle buffer shrink."""
+    """With MEM_LIMIT under 3 GiB (Binder), validation batches and the shuffle buffer shrink,
+    and free memory goes back to the system after every epoch (ReleaseFreeMemory)."""
     from fmnist_utils import training
 
     calls = []
@@ -407,10 +408,13 @@ def test_fit_model_uses_small_settings_on_a_small_machine(tmp_path, tiny_data, m
         calls.append(options)
         return original(*arrays, **options)
 
+    releases = []
     monkeypatch.setattr(training, "make_dataset", spy)
+    monkeypatch.setattr(training, "release_free_memory", lambda: releases.append(1) or True)
     train = (np.repeat(tiny_data[0][0], 250, axis=0), np.repeat(tiny_data[0][1], 250))  # 12,000 images.
-    for limit, expected in [(None, (12_000, 512)), (str(2 * 2**30), (10_000, 128))]:
+    for limit, expected, released in [(None, (12_000, 512), 0), (str(2 * 2**30), (10_000, 128), 3)]:
         calls.clear()
+        releases.clear()
         if limit is None:
             monkeypatch.delenv("MEM_LIMIT", raising=False)
         else:
@@ -419,13 +423,14 @@ def test_fit_model_uses_small_settings_on_a_small_machine(tmp_path, tiny_data, m
             small_model(),
             train,
             tiny_data[1],
-            epochs=1,
+            epochs=2,
             batch_size=512,
             run_dir=tmp_path / str(limit),
             patience=None,
             verbose=0,
         )
         assert (calls[0]["shuffle_buffer"], calls[1]["batch_size"]) == expected
+        assert len(releases) == released  # Small machine: after each epoch and at the end.
 
 
 def traced_graphs() -> int:

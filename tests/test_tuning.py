@@ -67,6 +67,20 @@ def test_search_runs_ranks_and_reloads(tmp_path, tiny_data):
     assert len(search_results(fresh)) == 1
 
 
+def test_search_hands_free_memory_back_on_a_small_machine(tmp_path, tiny_data, monkeypatch):
+    from fmnist_utils import training
+
+    releases = []
+    monkeypatch.setattr(training, "release_free_memory", lambda: releases.append(1) or True)
+    space = {"block_dropout": (0.0,), "learning_rate": (1e-3,)}
+    monkeypatch.delenv("MEM_LIMIT", raising=False)
+    run_search(*tiny_data, directory=tmp_path / "big", max_trials=1, epochs=2, search_space=space)
+    assert releases == []
+    monkeypatch.setenv("MEM_LIMIT", str(2 * 2**30))  # Binder.
+    run_search(*tiny_data, directory=tmp_path / "small", max_trials=1, epochs=2, search_space=space)
+    assert len(releases) == 3  # After each of the 2 epochs and at the end of the trial.
+
+
 def test_search_refuses_bad_input(tmp_path, tiny_data):
     (images, labels), validation = tiny_data
     with pytest.raises(ValueError, match="uint8"):
