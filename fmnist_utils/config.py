@@ -249,8 +249,9 @@ class RunConfig:
             text += (
                 f"\nSmall machine (under {SMALL_MACHINE_BYTES / 2**30:.0f} GiB of memory): evaluation "
                 f"batches of {SMALL_MACHINE_EVAL_BATCH}, a shuffle buffer of "
-                f"{SMALL_MACHINE_SHUFFLE_BUFFER:,} images and at most {SMALL_MACHINE_MALLOC_ARENAS} "
-                "malloc arenas keep memory down (results differ a little from the saved ones)."
+                f"{SMALL_MACHINE_SHUFFLE_BUFFER:,} images, at most {SMALL_MACHINE_MALLOC_ARENAS} malloc "
+                "arenas and free memory handed back after every epoch keep memory down (results "
+                "differ a little from the saved ones)."
             )
         return text
 

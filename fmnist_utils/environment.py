@@ -95,8 +95,9 @@ def limit_malloc_arenas(arenas: int = SMALL_MACHINE_MALLOC_ARENAS) -> bool:
     pools, as ``MALLOC_ARENA_MAX=2`` does when set before Python starts, keeps that
     spare memory shared. :func:`setup` calls this on a small machine (Binder): training
     the seven models of notebook 05's comparison in one process (one epoch each,
-    ``benchmarks/training_memory.py``) peaked at 1,035 MiB with the cap and 1,093 MiB
-    without, in the same time. It changes where memory comes from, not what is computed.
+    ``benchmarks/training_memory.py``) peaked at 1,040 MiB with the cap and 1,069 MiB
+    without (1,035 and 1,093 in an earlier run); the times differed less than from run
+    to run. It changes where memory comes from, not what is computed.
 
     Pools made before the call are kept; no new ones are made past the cap, so call it
     before TensorFlow starts its threads (its first operation). A ``MALLOC_ARENA_MAX``
@@ -132,8 +133,9 @@ def release_free_memory() -> bool:
     On a small machine (Binder), :class:`fmnist_utils.training.ReleaseFreeMemory` calls
     it after every epoch and :func:`fmnist_utils.evaluation.predict_probabilities`
     after predicting: training notebook 05's seven comparison models in one process
-    (``benchmarks/training_memory.py``) then peaks lower (the README, "Memory", has the
-    figures). It takes milliseconds.
+    (``benchmarks/training_memory.py``, arenas capped) peaked at 1,023 MiB with it and
+    1,040 MiB without, and notebook 05 on Binder's settings at 1,327 MiB (README,
+    "Memory"). A call takes milliseconds (0.4 to 2.4 ms after an epoch of training).
 
     Returns:
         Whether memory was returned: ``False`` when none was free, or where the C
