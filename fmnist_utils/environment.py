@@ -6,6 +6,7 @@ import ctypes
 import os
 import platform
 import sys
+from collections.abc import Callable
 
 from fmnist_utils.config import (
     SMALL_MACHINE_MALLOC_ARENAS,
@@ -81,6 +82,18 @@ def _limit_threads_to_cpu_quota(tf) -> int:
     return allowed
 
 
+def _glibc_function(name: str, argtypes: list) -> Callable[..., int] | None:
+    """Return the C library's function ``name`` (returning an ``int``), or ``None`` off glibc."""
+    if platform.system() != "Linux":
+        return None
+    try:
+        function = getattr(ctypes.CDLL(None), name)  # Only glibc has mallopt and malloc_trim.
+    except (AttributeError, OSError):
+        return None
+    function.argtypes, function.restype = argtypes, ctypes.c_int
+    return function
+
+
 #: glibc's ``mallopt`` parameter number for the arena cap (``M_ARENA_MAX`` in ``malloc.h``).
 _M_ARENA_MAX = -8
 
@@ -112,14 +125,10 @@ def limit_malloc_arenas(arenas: int = SMALL_MACHINE_MALLOC_ARENAS) -> bool:
     """
     if isinstance(arenas, bool) or not isinstance(arenas, int) or arenas < 1:
         raise ValueError(f"arenas must be a positive integer, got {arenas!r}.")
-    if "MALLOC_ARENA_MAX" in os.environ or platform.system() != "Linux":
+    if "MALLOC_ARENA_MAX" in os.environ:
         return False
-    try:
-        mallopt = ctypes.CDLL(None).mallopt  # Only glibc has it.
-    except (AttributeError, OSError):
-        return False
-    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
-    return mallopt(_M_ARENA_MAX, arenas) == 1
+    mallopt = _glibc_function("mallopt", [ctypes.c_int, ctypes.c_int])
+    return mallopt is not None and mallopt(_M_ARENA_MAX, arenas) == 1
 
 
 def release_free_memory() -> bool:
@@ -141,14 +150,8 @@ def release_free_memory() -> bool:
         Whether memory was returned: ``False`` when none was free, or where the C
         library is not glibc (macOS, Windows, Alpine's musl).
     """
-    if platform.system() != "Linux":
-        return False
-    try:
-        malloc_trim = ctypes.CDLL(None).malloc_trim  # Only glibc has it.
-    except (AttributeError, OSError):
-        return False
-    malloc_trim.argtypes, malloc_trim.restype = [ctypes.c_size_t], ctypes.c_int
-    return malloc_trim(0) == 1
+    malloc_trim = _glibc_function("malloc_trim", [ctypes.c_size_t])
+    return malloc_trim is not None and malloc_trim(0) == 1
 
 
 def setup(seed: int = DEFAULT_SEED, *, verbose: bool = True) -> RunConfig:
