@@ -41,6 +41,7 @@ __all__ = [
     "cosine_schedule",
     "fit_model",
     "load_model",
+    "memory_callbacks",
     "standard_callbacks",
     "train_baseline",
     "train_improved",
@@ -222,6 +223,16 @@ class ReleaseFreeMemory(keras.callbacks.Callback):
 
     def on_train_end(self, logs: dict | None = None) -> None:
         self._release()
+
+
+def memory_callbacks() -> list[keras.callbacks.Callback]:
+    """The callbacks that keep a kernel's memory down when it trains model after model.
+
+    :class:`ReleaseTracedGraphs` always and, on a small machine (Binder),
+    :class:`ReleaseFreeMemory`; :func:`fit_model` and
+    :func:`fmnist_utils.tuning.run_search` add them to every ``fit``.
+    """
+    return [ReleaseTracedGraphs(), *([ReleaseFreeMemory()] if get_config().small_machine else [])]
 
 
 @keras.saving.register_keras_serializable(package="fmnist_utils")
@@ -497,9 +508,7 @@ def fit_model(
         tensorboard=tensorboard,
     )
     clock = _EpochClock()
-    callbacks += [clock, *(extra_callbacks or []), ReleaseTracedGraphs()]
-    if machine.small_machine:
-        callbacks.append(ReleaseFreeMemory())
+    callbacks += [clock, *(extra_callbacks or []), *memory_callbacks()]
 
     start = time.perf_counter()
     history = model.fit(

@@ -25,10 +25,9 @@ from fmnist_utils.config import get_config
 from fmnist_utils.data import make_dataset, validate_images, validate_labels
 from fmnist_utils.training import (
     IMPROVED_RECIPE,
-    ReleaseFreeMemory,
-    ReleaseTracedGraphs,
     build_improved_model,
     compile_with_recipe,
+    memory_callbacks,
 )
 
 __all__ = ["SEARCH_SPACE", "ImprovedCNNHyperModel", "run_search", "search_results"]
@@ -153,9 +152,7 @@ def run_search(
         validation_data=make_dataset(*validation, batch_size=machine.eval_batch_size(max(batch_size, 512))),
         epochs=epochs,
         shuffle=False,
-        # Each trial's graphs are freed after it (see there); a small machine also hands
-        # free memory back to the system after every epoch.
-        callbacks=[ReleaseTracedGraphs(), *([ReleaseFreeMemory()] if machine.small_machine else [])],
+        callbacks=memory_callbacks(),  # Each trial's graphs are freed after it (see there).
         verbose=verbose,
     )
     return tuner
