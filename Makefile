@@ -13,10 +13,13 @@ override FMNIST_DATA_DIR := $(abspath $(FMNIST_DATA_DIR))
 export FMNIST_DATA_DIR
 endif
 
+# nbgrader runs `alembic` from PATH: the venv comes first, so no target needs it activated.
+export PATH := $(abspath $(BIN)):$(PATH)
+
 # Jupyter refuses to start as root (containers, some cloud shells) unless told it may.
 LAB_FLAGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: help lab test lint format execute data student badges bench clean distclean
+.PHONY: help lab test lint format execute data student assignment autograde grades badges bench clean distclean
 
 help:  ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -43,6 +46,24 @@ data: $(VENV)/.installed  ## Download (or verify) the dataset; FMNIST_DATA_DIR=D
 STUDENT_DIR ?= student
 student: $(VENV)/.installed  ## Student versions of the notebooks in student/ (FORCE=1 overwrites).
 	$(BIN)/python -m fmnist_utils student notebooks $(STUDENT_DIR) $(if $(FORCE),--force)
+
+# nbgrader: one course folder, one assignment holding the notebooks named by NOTEBOOKS.
+COURSE_DIR ?= course
+ASSIGNMENT ?= fmnist
+GRADING_TIMEOUT ?= 3600
+# Grading re-runs every submission: in quick mode unless FMNIST_QUICK=0 is given.
+NBGRADER = cd $(COURSE_DIR) && FMNIST_QUICK=$${FMNIST_QUICK:-1} $(abspath $(BIN))/nbgrader
+
+assignment: $(VENV)/.installed-dev  ## nbgrader: release student versions in course/release/ (ASSIGNMENT=, NOTEBOOKS=).
+	mkdir -p $(COURSE_DIR)/source/$(ASSIGNMENT)
+	cp $(NOTEBOOKS) $(COURSE_DIR)/source/$(ASSIGNMENT)/
+	$(NBGRADER) generate_assignment $(ASSIGNMENT) --force
+
+autograde: $(VENV)/.installed-dev  ## nbgrader: grade course/submitted/*/ASSIGNMENT/ (quick mode; FMNIST_QUICK=0 for full).
+	$(NBGRADER) autograde $(ASSIGNMENT) --force --Execute.timeout=$(GRADING_TIMEOUT)
+
+grades: $(VENV)/.installed-dev  ## nbgrader: write every student's scores to course/grades.csv.
+	$(NBGRADER) export --to grades.csv
 
 badges: $(VENV)/.installed  ## Rewrite the Colab/Binder badges and install URLs from pyproject.toml's address.
 	$(BIN)/python -m fmnist_utils badges $(if $(BRANCH),--branch $(BRANCH))

@@ -8,9 +8,14 @@ code between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` (nbgrader's markers
     raise NotImplementedError()
 
 and the cell's outputs are cleared (a Markdown solution becomes ``YOUR ANSWER HERE``).
-Every other cell keeps its source and its outputs, the check cells after the solutions
-included (the open-ended ones show their rubric). The notebooks make every file they
-read, so nothing else needs copying.
+The lines above the markers stay: they set the answer's variables to ``None``, so that a
+check run before answering says "no answer yet". The graded check cells (nbgrader's
+autograder tests) lose their outputs, so that no "correct." greets an empty answer, and
+their hidden tests (between ``### BEGIN HIDDEN TESTS`` and ``### END HIDDEN TESTS``).
+Every other cell keeps its source and its outputs: the lessons' figures and results, and
+the rubric that the open-ended exercises' checks show. The notebooks make every file they
+read, so nothing else needs copying. The result is what ``nbgrader generate_assignment``
+releases, with the lessons' outputs kept.
 
 Files already in the output folder are never overwritten unless ``force=True``
 (``--force``); nothing is written at all when one of them is in the way.
@@ -27,7 +32,9 @@ from pathlib import Path
 import nbformat
 
 __all__ = [
+    "BEGIN_HIDDEN_TESTS",
     "BEGIN_SOLUTION",
+    "END_HIDDEN_TESTS",
     "END_SOLUTION",
     "StudentVersionError",
     "make_student_version",
@@ -36,6 +43,8 @@ __all__ = [
 
 BEGIN_SOLUTION = "### BEGIN SOLUTION"
 END_SOLUTION = "### END SOLUTION"
+BEGIN_HIDDEN_TESTS = "### BEGIN HIDDEN TESTS"
+END_HIDDEN_TESTS = "### END HIDDEN TESTS"
 CODE_STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
 MARKDOWN_STUB = "YOUR ANSWER HERE"
 
@@ -75,6 +84,32 @@ def _strip_solution(source: str, *, markdown: bool, where: str) -> str:
     return "\n".join(output)
 
 
+def _strip_hidden_tests(source: str, *, where: str) -> str:
+    """The source without its hidden tests, markers included (as nbgrader removes them)."""
+    output: list[str] = []
+    inside = False
+    for number, line in enumerate(source.split("\n"), start=1):
+        if BEGIN_HIDDEN_TESTS in line:
+            if inside:
+                raise StudentVersionError(f"{where}, line {number}: {BEGIN_HIDDEN_TESTS} inside another.")
+            inside = True
+        elif END_HIDDEN_TESTS in line:
+            if not inside:
+                raise StudentVersionError(
+                    f"{where}, line {number}: {END_HIDDEN_TESTS} without its beginning."
+                )
+            inside = False
+        elif not inside:
+            output.append(line)
+    if inside:
+        raise StudentVersionError(f"{where}: {BEGIN_HIDDEN_TESTS} is never closed by {END_HIDDEN_TESTS}.")
+    return "\n".join(output)
+
+
+def _is_graded(cell: nbformat.NotebookNode) -> bool:
+    return bool(cell.metadata.get("nbgrader", {}).get("grade"))
+
+
 def make_student_version(notebook: nbformat.NotebookNode, *, name: str = "notebook") -> nbformat.NotebookNode:
     """Return the student version of a notebook (the notebook given is not changed).
 
@@ -83,12 +118,13 @@ def make_student_version(notebook: nbformat.NotebookNode, *, name: str = "notebo
         name: The notebook's name, for error messages.
 
     Returns:
-        A copy with every ``solution`` cell's solution replaced by a stub and its
-        outputs cleared.
+        A copy with every ``solution`` cell's solution replaced by a stub, every graded
+        cell's hidden tests removed, and the outputs of both cleared.
 
     Raises:
-        StudentVersionError: A solution cell without markers, or with broken ones; or
-            markers in a cell not tagged ``solution`` (its solution would be handed out).
+        StudentVersionError: A solution cell without markers, or with broken ones;
+            markers in a cell not tagged ``solution`` (its solution would be handed out);
+            hidden tests outside a graded cell.
     """
     student = copy.deepcopy(notebook)
     for index, cell in enumerate(student.cells):
@@ -98,7 +134,12 @@ def make_student_version(notebook: nbformat.NotebookNode, *, name: str = "notebo
             cell.source = _strip_solution(cell.source, markdown=cell.cell_type == "markdown", where=where)
         elif BEGIN_SOLUTION in cell.source:
             raise StudentVersionError(f"{where} has {BEGIN_SOLUTION} but is not tagged 'solution': tag it.")
-        if cell.cell_type == "code" and "solution" in tags:
+        if BEGIN_HIDDEN_TESTS in cell.source and not _is_graded(cell):
+            raise StudentVersionError(
+                f"{where} has hidden tests but is not a graded cell: give it nbgrader's grade metadata."
+            )
+        cell.source = _strip_hidden_tests(cell.source, where=where)
+        if cell.cell_type == "code" and ("solution" in tags or _is_graded(cell)):
             cell.outputs = []
             cell.execution_count = None
             cell.metadata.pop("execution", None)
@@ -163,12 +204,15 @@ def write_student_versions(
                 "(force=True) to overwrite them, or choose another output folder."
             )
     output_dir.mkdir(parents=True, exist_ok=True)
+    umask = os.umask(0)
+    os.umask(umask)
     for path, notebook in students.items():
         # Write to a temporary file, then rename: an interrupted run leaves no half-written notebook.
         handle, temporary = tempfile.mkstemp(dir=output_dir, suffix=".ipynb.tmp")
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as file:
                 nbformat.write(notebook, file)
+            os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes it private (0600); a handout is not.
             os.replace(temporary, targets[path])
         finally:
             Path(temporary).unlink(missing_ok=True)

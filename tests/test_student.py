@@ -1,4 +1,5 @@
-"""Student versions: no solution code left, valid notebooks, nothing overwritten without --force."""
+"""Student versions: no solution code or hidden test left, no "correct." before an answer, stubs
+that run to "no answer yet", valid notebooks, nothing overwritten without --force."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 
 from fmnist_utils.__main__ import main
 from fmnist_utils.student import (
+    BEGIN_HIDDEN_TESTS,
     BEGIN_SOLUTION,
+    END_HIDDEN_TESTS,
     END_SOLUTION,
     StudentVersionError,
     make_student_version,
@@ -27,17 +30,28 @@ NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
 ROOT = NOTEBOOKS_DIR.parent
 
 
-def solution_lines(source: str) -> list[str]:
-    """The non-blank lines between the solution markers."""
+def marked_lines(source: str, begin: str = BEGIN_SOLUTION, end: str = END_SOLUTION) -> list[str]:
+    """The non-blank lines between two markers."""
     lines, inside = [], False
     for line in source.splitlines():
-        if line.strip() == BEGIN_SOLUTION:
+        if line.strip() == begin:
             inside = True
-        elif line.strip() == END_SOLUTION:
+        elif line.strip() == end:
             inside = False
         elif inside and line.strip():
             lines.append(line)
     return lines
+
+
+def is_graded(cell) -> bool:
+    return bool(cell.metadata.get("nbgrader", {}).get("grade"))
+
+
+def output_text(cell) -> str:
+    return "".join(
+        output.get("text", "") + output.get("data", {}).get("text/plain", "")
+        for output in cell.get("outputs", [])
+    )
 
 
 def python_source(source: str) -> str:
@@ -51,7 +65,7 @@ def test_student_version_of_each_notebook(path):
     student = make_student_version(original, name=path.name)
     nbformat.validate(student)
     assert len(student.cells) == len(original.cells)
-    solutions = 0
+    solutions = graded_checks = 0
     for before, after in zip(original.cells, student.cells, strict=True):
         tags = before.metadata.get("tags", [])
         if "solution" in tags:
@@ -59,17 +73,29 @@ def test_student_version_of_each_notebook(path):
             assert "# YOUR CODE HERE" in after.source
             assert "raise NotImplementedError()" in after.source
             assert BEGIN_SOLUTION not in after.source
-            hidden = solution_lines(before.source)
+            hidden = marked_lines(before.source)
             assert hidden, "a solution cell with nothing between its markers"
             for line in hidden:
                 assert line not in after.source.splitlines(), line
             assert after.outputs == []
             assert after.execution_count is None
             ast.parse(python_source(after.source))
+        elif is_graded(before):
+            graded_checks += 1
+            assert "check" in tags
+            hidden = marked_lines(before.source, BEGIN_HIDDEN_TESTS, END_HIDDEN_TESTS)
+            assert hidden, "a graded check without hidden tests"
+            assert BEGIN_HIDDEN_TESTS not in after.source
+            assert not set(hidden) & set(after.source.splitlines())
+            assert "assert verdict, verdict" in after.source
+            assert after.outputs == []  # No "correct." before the student has answered.
+            assert after.execution_count is None
         else:
             assert after.source == before.source
             assert after.get("outputs") == before.get("outputs")
     assert solutions >= 3, "every notebook has at least three exercises"
+    assert graded_checks >= 1
+    assert not any("correct." in output_text(cell) for cell in student.cells)
     # The original is left as it was.
     assert original == nbformat.read(path, as_version=4)
 
@@ -109,6 +135,42 @@ def test_badly_marked_solutions_are_refused(source, tags, message):
     notebook = new_notebook(cells=[new_code_cell(source, metadata={"tags": tags})])
     with pytest.raises(StudentVersionError, match=message):
         make_student_version(notebook, name="bad.ipynb")
+
+
+def test_hidden_tests_are_removed_with_their_markers():
+    source = "check()\n### BEGIN HIDDEN TESTS\nassert answer == 42\n### END HIDDEN TESTS\nverdict"
+    graded = {"nbgrader": {"grade": True, "grade_id": "check_1", "points": 2}, "tags": ["check"]}
+    cell = new_code_cell(source, metadata=graded, outputs=[new_output("stream", text="correct.\n")])
+    student = make_student_version(new_notebook(cells=[cell]))
+    assert student.cells[0].source == "check()\nverdict"
+    assert student.cells[0].outputs == []
+
+
+@pytest.mark.parametrize(
+    ("source", "graded", "message"),
+    [
+        ("### BEGIN HIDDEN TESTS\nx = 1", True, "never closed"),
+        ("x = 1\n### END HIDDEN TESTS", True, "without its beginning"),
+        ("### BEGIN HIDDEN TESTS\n### BEGIN HIDDEN TESTS\n### END HIDDEN TESTS", True, "inside another"),
+        ("### BEGIN HIDDEN TESTS\nx = 1\n### END HIDDEN TESTS", False, "not a graded cell"),
+    ],
+)
+def test_badly_marked_hidden_tests_are_refused(source, graded, message):
+    metadata = {"nbgrader": {"grade": True, "grade_id": "check_1", "points": 1}} if graded else {}
+    notebook = new_notebook(cells=[new_code_cell(source, metadata=metadata)])
+    with pytest.raises(StudentVersionError, match=message):
+        make_student_version(notebook, name="bad.ipynb")
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o002, 0o664), (0o077, 0o600)])
+def test_handouts_get_the_umasks_usual_permissions(tmp_path, umask, mode):
+    """A shared course folder: others can read the handout unless the umask says otherwise."""
+    previous = os.umask(umask)
+    try:
+        written = write_student_versions(NOTEBOOKS[0], tmp_path / "handout")
+    finally:
+        os.umask(previous)
+    assert [oct(path.stat().st_mode & 0o777) for path in written] == [oct(mode)]
 
 
 def test_write_refuses_to_overwrite_without_force(tmp_path):
