@@ -1,4 +1,5 @@
-"""JupyterLab as a student sees it: the landing notebook opened and run in headless Chromium.
+"""JupyterLab as a student sees it: the landing notebook, and its handout from `make student`,
+opened and run in headless Chromium.
 
 Starts ``jupyter lab --no-browser`` on 127.0.0.1 with a token, opens
 ``00_getting_started.ipynb`` in Debian's Chromium (driven by Playwright, with the browser
@@ -14,6 +15,7 @@ CI (``CI`` set) a missing browser is a failure instead, since ``.ci/run`` instal
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -26,8 +28,11 @@ import time
 import urllib.request
 from pathlib import Path
 
+import nbformat
 import pytest
 from helpers import NOTEBOOKS_DIR
+
+from fmnist_utils.student import write_student_versions
 
 LANDING = "00_getting_started.ipynb"
 #: Run through the UI: the title and text cells, Setup, a first computation, loading
@@ -76,12 +81,12 @@ def _wait_for_server(url: str, process: subprocess.Popen, log: Path, timeout: fl
     pytest.fail(f"jupyter lab did not answer on {url} within {timeout:.0f} s:\n{log.read_text()[-3000:]}")
 
 
-@pytest.fixture
-def jupyter_lab(tmp_path, real_data_dir):
-    """A JupyterLab server on 127.0.0.1 serving a copy of the landing notebook."""
+@contextlib.contextmanager
+def _serve(tmp_path: Path, real_data_dir: Path, notebook: Path):
+    """A JupyterLab server on 127.0.0.1 serving a copy of ``notebook``."""
     root = tmp_path / "course"
     root.mkdir()
-    shutil.copy(NOTEBOOKS_DIR / LANDING, root / LANDING)
+    shutil.copy(notebook, root / notebook.name)
     port, token = _free_port(), secrets.token_hex(16)
     environment = {
         **os.environ,
@@ -132,6 +137,13 @@ def jupyter_lab(tmp_path, real_data_dir):
             process.kill()
 
 
+@pytest.fixture
+def jupyter_lab(tmp_path, real_data_dir):
+    """A JupyterLab server on 127.0.0.1 serving a copy of the landing notebook."""
+    with _serve(tmp_path, real_data_dir, NOTEBOOKS_DIR / LANDING) as server:
+        yield server
+
+
 def _wait_for_kernel(server: dict, path: str, timeout: float = 180) -> None:
     """Wait until the notebook's kernel has started, is idle and the page is connected to it.
 
@@ -158,11 +170,38 @@ def _wait_for_kernel(server: dict, path: str, timeout: float = 180) -> None:
     )
 
 
+def _open(page, server: dict, name: str, sync_api):
+    """Open a notebook and wait until its kernel is ready; return the notebook's locator."""
+    page.set_default_timeout(120_000)
+    page.goto(f"{server['base']}/lab/tree/{name}?token={server['token']}")
+    notebook = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook")
+    notebook.locator(".jp-Cell").first.wait_for()
+    _wait_for_kernel(server, name)
+    page.locator(".jp-NotebookPanel-toolbar .jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for()
+    return notebook
+
+
+def _run_cells(page, notebook, count: int, sync_api) -> None:
+    """Run the first ``count`` cells one by one with Shift+Enter, as a student does."""
+    cells = notebook.locator(".jp-Cell")
+    active = re.compile(r"\bjp-mod-active\b")
+    finished = re.compile(r"^\[\d+\]:$")  # [n]: ran; [*]: waiting or running; [ ]: never run.
+    cells.first.click()  # Select the first cell, in command mode ...
+    page.keyboard.press("Escape")
+    sync_api.expect(cells.first).to_have_class(active)
+    for index in range(count):  # ... and run the cells one by one:
+        cell = cells.nth(index)
+        is_code = "jp-CodeCell" in (cell.get_attribute("class") or "")
+        page.keyboard.press("Shift+Enter")  # each press runs a cell and selects the next;
+        sync_api.expect(cells.nth(index + 1)).to_have_class(active)
+        if is_code:  # the student waits for a code cell's output before going on.
+            sync_api.expect(cell.locator(".jp-InputPrompt")).to_have_text(finished, timeout=240_000)
+
+
 def test_landing_notebook_runs_in_jupyterlab_in_chromium(jupyter_lab, tmp_path):
     executable = _chromium()
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in requirements-dev.txt")
     screenshot = tmp_path / "jupyterlab-00_getting_started.png"
-    url = f"{jupyter_lab['base']}/lab/tree/{LANDING}?token={jupyter_lab['token']}"
 
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(
@@ -170,29 +209,9 @@ def test_landing_notebook_runs_in_jupyterlab_in_chromium(jupyter_lab, tmp_path):
         )
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.set_default_timeout(120_000)
-            page.goto(url)
-            notebook = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook")
-            notebook.locator(".jp-Cell").first.wait_for()
+            notebook = _open(page, jupyter_lab, LANDING, sync_api)
             sync_api.expect(notebook.locator(".jp-Cell").first).to_contain_text("00 · Getting started")
-            _wait_for_kernel(jupyter_lab, LANDING)
-            page.locator(
-                ".jp-NotebookPanel-toolbar .jp-Notebook-ExecutionIndicator[data-status='idle']"
-            ).wait_for()
-
-            cells = notebook.locator(".jp-Cell")
-            active = re.compile(r"\bjp-mod-active\b")
-            finished = re.compile(r"^\[\d+\]:$")  # [n]: ran; [*]: waiting or running; [ ]: never run.
-            cells.first.click()  # Select the first cell, in command mode ...
-            page.keyboard.press("Escape")
-            sync_api.expect(cells.first).to_have_class(active)
-            for index in range(CELLS_TO_RUN):  # ... and run the cells one by one, as a student does:
-                cell = cells.nth(index)
-                is_code = "jp-CodeCell" in (cell.get_attribute("class") or "")
-                page.keyboard.press("Shift+Enter")  # each press runs a cell and selects the next;
-                sync_api.expect(cells.nth(index + 1)).to_have_class(active)
-                if is_code:  # the student waits for a code cell's output before going on.
-                    sync_api.expect(cell.locator(".jp-InputPrompt")).to_have_text(finished, timeout=240_000)
+            _run_cells(page, notebook, CELLS_TO_RUN, sync_api)
             code_cells = notebook.locator(".jp-CodeCell")  # Cells 4, 6, 8 and 9 are the first four.
             prompts = [
                 code_cells.nth(index).locator(".jp-InputPrompt").inner_text().strip() for index in range(4)
@@ -216,6 +235,44 @@ def test_landing_notebook_runs_in_jupyterlab_in_chromium(jupyter_lab, tmp_path):
     code = [cell for cell in saved["cells"] if cell["cell_type"] == "code"]
     assert [cell["execution_count"] for cell in code[:4]] == [1, 2, 3, 4]
     assert not [o for cell in code[:4] for o in cell["outputs"] if o["output_type"] == "error"]
+
+
+def test_handout_in_jupyterlab_says_no_answer_yet_before_the_student_answers(tmp_path, real_data_dir):
+    """The handout of `make student` as a student opens it: no "correct." anywhere; run down to
+    the first exercise, its stub raises NotImplementedError and its check says "no answer yet"."""
+    executable = _chromium()
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in requirements-dev.txt")
+    [handout] = write_student_versions(NOTEBOOKS_DIR / LANDING, tmp_path / "handout")
+    cells = nbformat.read(handout, as_version=4).cells
+    first_check = next(
+        index
+        for index, cell in enumerate(cells)
+        if "check" in cell.metadata.get("tags", []) and cell.metadata.get("nbgrader", {}).get("grade")
+    )
+    screenshot = tmp_path / "jupyterlab-handout-00.png"
+    (tmp_path / "lab").mkdir()
+    with _serve(tmp_path / "lab", real_data_dir, handout) as server, sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=executable, headless=True, args=["--no-sandbox", "--disable-dev-shm-usage"]
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            notebook = _open(page, server, LANDING, sync_api)
+            opened = notebook.inner_text()
+            _run_cells(page, notebook, first_check + 1, sync_api)
+            page_cells = notebook.locator(".jp-Cell")
+            stub = page_cells.nth(first_check - 1).locator(".jp-OutputArea").inner_text()
+            check = page_cells.nth(first_check).locator(".jp-OutputArea").inner_text()
+            page_cells.nth(first_check).scroll_into_view_if_needed()
+            page.screenshot(path=str(screenshot), full_page=False)
+        finally:
+            browser.close()
+
+    assert "checks.exercise_00_1(sneaker_count, test_labels)" in opened  # The checks are there ...
+    assert not re.search(r"Exercise \d\d\.\d: correct\.", opened)  # ... and no verdict before an answer.
+    assert "NotImplementedError" in stub
+    assert "AssertionError: Exercise 00.1: no answer yet. Store your answer in `sneaker_count`." in check
+    assert "NameError" not in check
 
 
 def test_without_chromium_the_browser_test_skips_saying_how_to_install_it(monkeypatch):

@@ -685,3 +685,60 @@ def test_every_solution_cell_is_followed_by_its_check():
             outputs = "".join(output.get("data", {}).get("text/plain", "") for output in check.outputs)
             assert outputs.startswith(f"Exercise {path.name[:2]}.{number}"), (path.name, number, outputs)
             assert "not yet" not in outputs, (path.name, number, outputs)
+
+
+def _notebook_points() -> dict[str, tuple[int, int, int, int]]:
+    """Per notebook: (exercises, exercises with a check, autograded points, points graded by hand)."""
+    found = {}
+    for path in sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb")):
+        cells = nbformat.read(path, as_version=4).cells
+        exercises = sum("solution" in cell.metadata.get("tags", []) for cell in cells)
+        auto = manual = checked = 0
+        for cell in cells:
+            grading = cell.metadata.get("nbgrader", {})
+            if grading.get("grade") and grading.get("solution"):
+                manual += grading["points"]
+            elif grading.get("grade"):
+                checked += 1
+                auto += grading["points"]
+        found[path.name[:2]] = (exercises, checked, auto, manual)
+    return found
+
+
+def test_every_exercise_is_worth_two_points_graded_one_way():
+    for path in sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb")):
+        cells = nbformat.read(path, as_version=4).cells
+        for index, cell in enumerate(cells):
+            if "solution" not in cell.metadata.get("tags", []):
+                continue
+            answer, check = cell.metadata["nbgrader"], cells[index + 1].metadata.get("nbgrader", {})
+            exercise = f"{path.name[:2]}.{answer['grade_id'][-1]}"
+            definite = bool(inspect.signature(checks.EXERCISES[exercise]).parameters)
+            assert answer["solution"], exercise
+            assert answer["grade"] is not definite, exercise  # Open-ended answers are graded by hand.
+            graded = check if definite else answer
+            assert graded["points"] == 2, exercise
+            if definite:
+                assert check["grade_id"] == f"check_{exercise.replace('.', '_')}"
+                assert check["locked"], exercise
+                assert "### BEGIN HIDDEN TESTS" in cells[index + 1].source, exercise
+            else:
+                assert not check, exercise
+
+
+def test_instructors_guide_states_the_exercises_and_points_right():
+    """INSTRUCTORS.md's two tables agree with the notebooks' nbgrader metadata."""
+    guide = (NOTEBOOKS_DIR.parent / "INSTRUCTORS.md").read_text()
+    lines = guide.splitlines()
+    totals = [0, 0]
+    for number, (exercises, checked, auto, manual) in _notebook_points().items():
+        overview = next(line for line in lines if line.startswith(f"| {number} ") and "with a check" in line)
+        assert overview.endswith(f"| {exercises} ({checked} with a check), {auto + manual} points |"), (
+            overview
+        )
+        points = next(line for line in lines if line.startswith(f"| {number} | {number}.1 "))
+        assert points.endswith(f"| {auto + manual} ({auto} auto + {manual} by hand) |"), points
+        assert points.count("(auto)") * 2 == auto, points
+        assert points.count("(by hand)") * 2 == manual, points
+        totals = [totals[0] + auto, totals[1] + manual]
+    assert f"| {sum(totals)} ({totals[0]} auto + {totals[1]} by hand) |" in guide
