@@ -13,9 +13,6 @@ override FMNIST_DATA_DIR := $(abspath $(FMNIST_DATA_DIR))
 export FMNIST_DATA_DIR
 endif
 
-# nbgrader runs `alembic` from PATH: the venv comes first, so no target needs it activated.
-export PATH := $(abspath $(BIN)):$(PATH)
-
 # Jupyter refuses to start as root (containers, some cloud shells) unless told it may.
 LAB_FLAGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 
@@ -51,12 +48,15 @@ student: $(VENV)/.installed  ## Student versions of the notebooks in student/ (F
 COURSE_DIR ?= course
 ASSIGNMENT ?= fmnist
 GRADING_TIMEOUT ?= 3600
+# nbgrader runs `alembic` from PATH: the venv's bin comes first, so nothing needs activating.
 # Grading re-runs every submission: in quick mode unless FMNIST_QUICK=0 is given.
-NBGRADER = cd $(COURSE_DIR) && FMNIST_QUICK=$${FMNIST_QUICK:-1} $(abspath $(BIN))/nbgrader
+NBGRADER = cd "$(COURSE_DIR)" && PATH="$(abspath $(BIN)):$$PATH" FMNIST_QUICK=$${FMNIST_QUICK:-1} \
+	"$(abspath $(BIN))/nbgrader"
 
 assignment: $(VENV)/.installed-dev  ## nbgrader: release student versions in course/release/ (ASSIGNMENT=, NOTEBOOKS=).
-	mkdir -p $(COURSE_DIR)/source/$(ASSIGNMENT)
-	cp $(NOTEBOOKS) $(COURSE_DIR)/source/$(ASSIGNMENT)/
+	rm -rf "$(COURSE_DIR)/source/$(ASSIGNMENT)"  # Made from notebooks/ each time: edit those.
+	mkdir -p "$(COURSE_DIR)/source/$(ASSIGNMENT)"
+	cp $(NOTEBOOKS) "$(COURSE_DIR)/source/$(ASSIGNMENT)/"
 	$(NBGRADER) generate_assignment $(ASSIGNMENT) --force
 
 autograde: $(VENV)/.installed-dev  ## nbgrader: grade course/submitted/*/ASSIGNMENT/ (quick mode; FMNIST_QUICK=0 for full).

@@ -8,6 +8,7 @@ at least five plausible mistakes and a fragment of the hint each must get.
 
 from __future__ import annotations
 
+import ast
 import csv
 import inspect
 import re
@@ -503,7 +504,16 @@ def _background_cases():
         ("a dict", dict(zip(data.CLASS_NAMES, shares, strict=True)), "not a dict"),
         ("a string", str(shares), "is a string"),
         ("per image", np.mean(images == 0, axis=(1, 2)), "shape (10,)"),
+        ("the validation part alone", validation_shares(), "validation part's"),
     ]
+
+
+def validation_shares() -> np.ndarray:
+    images, labels = split_data()
+    _, (validation, validation_labels) = data.train_validation_split(
+        images, labels, validation_size=0.1, seed=0
+    )
+    return np.array([np.mean(validation[validation_labels == k] == 0) for k in range(10)])
 
 
 WRONG_ANSWERS["01.1"] = [(name, (answer,), hint) for name, answer, hint in _background_cases()]
@@ -544,6 +554,7 @@ ODD_VALUES = [
     -1,
     0,
     10**30,
+    10**400,
     True,
     False,
     1 + 2j,
@@ -630,6 +641,34 @@ def test_exercise_02_2_matches_the_model_it_asks_about():
     assert build_baseline_cnn().count_params() == 421_642
 
 
+def test_exercise_03_1_accepts_every_epoch_tied_for_the_best(tmp_path):
+    log = tmp_path / "training_log.csv"
+    write_log(log, [(0, 0.8, 0.5, 0.85, 0.4), (1, 0.85, 0.4, 0.90, 0.35), (2, 0.9, 0.3, 0.90, 0.36)])
+    assert_correct(checks.exercise_03_1(2, log))
+    assert_correct(checks.exercise_03_1(3, log))
+    assert_hint(checks.exercise_03_1(1, log), "counts epochs from 0")
+
+
+def test_exercise_04_1_when_no_image_is_predicted_shirt():
+    """Precision is 0 / 0: nan (NumPy) and 0.0 (scikit-learn's report) are both right."""
+    confusion = confusion_matrix()
+    confusion[:, SHIRT] = 0
+    recall = 0.0
+    assert_correct(checks.exercise_04_1(np.float64("nan"), recall, confusion))
+    assert_correct(checks.exercise_04_1(0.0, recall, confusion))
+    assert_hint(checks.exercise_04_1(0.5, recall, confusion), "precision is off")
+    assert_hint(checks.exercise_04_1(np.nan, np.nan, confusion_matrix()), "nan (0 / 0)")
+
+
+def test_exercise_05_3_accepts_every_class_tied_for_the_biggest_gain(cases):
+    _, (baseline, improved, images, labels) = cases["05.3"]
+    tied = improved.copy()
+    coats = np.flatnonzero(labels == 4)
+    tied[coats[:30]] = 4  # Coat: 0.1 -> 0.6, the same gain as Shirt's.
+    assert_correct(checks.exercise_05_3("Shirt", baseline, tied, images, labels))
+    assert_correct(checks.exercise_05_3("Coat", baseline, tied, images, labels))
+
+
 def test_exercise_05_1_counts_every_free_gain_as_the_cheapest(cases):
     _, (table,) = cases["05.1"]
     assert_correct(checks.exercise_05_1("+ free too", table))
@@ -660,11 +699,29 @@ def test_exercise_05_3_accepts_probabilities(cases):
     assert_correct(checks.exercise_05_3(answer, np.eye(10)[baseline], np.eye(10)[improved], images, labels))
 
 
+def _spellings(answer) -> list[str]:
+    """The ways a hint could write an answer: 416, 241,546, 0.807, 80.7%, (3, 3, 128), 3 x 3, ..."""
+    if isinstance(answer, str):
+        return [answer]
+    if isinstance(answer, tuple):
+        return [
+            str(answer),
+            " x ".join(str(size) for size in answer[:2]),
+            ", ".join(str(size) for size in answer),
+        ]
+    if isinstance(answer, (int, np.integer)):
+        return [str(answer), f"{answer:,}"]
+    if isinstance(answer, (float, np.floating)):
+        return [f"{answer:.3f}", f"{answer:.4f}", f"{answer:.1%}", f"{answer:.2%}"]
+    return []  # Arrays and a pipeline.
+
+
 def test_hints_do_not_give_the_answer_away(cases):
-    """No hint contains the answer it hints at."""
+    """No hint writes the answer it hints at, in any of the usual spellings."""
     for exercise, wrong in WRONG_ANSWERS.items():
         answers, arguments = cases[exercise]
-        secrets = [str(answer) for answer in answers if isinstance(answer, (int, str, tuple))]
+        secrets = [spelling for answer in answers for spelling in _spellings(answer)]
+        assert secrets or exercise in ("01.1", "01.2", "01.3"), exercise  # Arrays and a pipeline.
         for _, given, _ in wrong:
             message = checks.EXERCISES[exercise](*given, *arguments).message
             for secret in secrets:
@@ -721,7 +778,24 @@ def test_every_exercise_is_worth_two_points_graded_one_way():
             if definite:
                 assert check["grade_id"] == f"check_{exercise.replace('.', '_')}"
                 assert check["locked"], exercise
-                assert "### BEGIN HIDDEN TESTS" in cells[index + 1].source, exercise
+                hidden = cells[index + 1].source.split("### BEGIN HIDDEN TESTS\n")[1].split("### END")[0]
+                tree = ast.parse(hidden)
+                stored = {
+                    node
+                    for node in ast.walk(tree)
+                    if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)
+                }
+                local = {  # Comprehension variables stay inside their comprehension.
+                    name
+                    for loop in ast.walk(tree)
+                    if isinstance(loop, ast.comprehension)
+                    for name in ast.walk(loop.target)
+                }
+                assigned = {node.id for node in stored - local}
+                assert all(name.startswith("_") for name in assigned), (
+                    exercise,
+                    assigned,
+                )  # No student's name.
             else:
                 assert not check, exercise
 
