@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import inspect
 import os
 import re
 from collections.abc import Callable, Sequence
@@ -124,6 +125,7 @@ def _check(exercise: str, *answers: str) -> Callable[[Callable[..., bool]], Call
                 return CheckResult(exercise, False, f"Exercise {exercise}: cannot check this yet: {error}")
             return _correct(exercise)
 
+        check.__signature__ = inspect.signature(function).replace(return_annotation="CheckResult")  # type: ignore[attr-defined]
         return check
 
     return decorate
