@@ -235,6 +235,16 @@ def _array(value: object, name: str) -> np.ndarray:
         raise _NotYet(f"`{name}` cannot be read as an array: store a NumPy array.") from None
 
 
+def _image_shape(value: object, name: str) -> tuple[int | None, ...]:
+    """A layer's output shape for one image: (height, width, channels), without the batch axis."""
+    shape = _shape(value, name)
+    if len(shape) == 4:
+        raise _NotYet("leave out the batch axis: store (height, width, channels).")
+    if len(shape) != 3:
+        raise _NotYet(f"store `{name}` with three axes: (height, width, channels).")
+    return shape
+
+
 def _labels(values: object, name: str, *, answer: bool = False) -> np.ndarray:
     """Integer labels: a ``ValueError`` says what is wrong (a hint when they are an ``answer``)."""
     labels = _array(values, name) if answer else np.asarray(values)
@@ -550,11 +560,7 @@ exercise_01_4 = _open_ended(
 @_check("02.1", "output_shape", "parameter_count")
 def exercise_02_1(output_shape: object, parameter_count: object) -> bool:
     """Exercise 02.1: output shape and parameters of ``Conv2D(16, 5)`` on 28 x 28 x 1 images."""
-    shape = _shape(output_shape, "output_shape")
-    if len(shape) == 4:
-        raise _NotYet("leave out the batch axis: store (height, width, channels).")
-    if len(shape) != 3:
-        raise _NotYet("an image has three axes: (height, width, channels).")
+    shape = _image_shape(output_shape, "output_shape")
     if shape[0] == 16 and shape[2] != 16:
         raise _NotYet("Keras puts the channels last: (height, width, channels).")
     if shape[2] != 16:
@@ -587,11 +593,7 @@ def _three_blocks() -> tuple[tuple[int, ...], int, int, int]:
 @_check("02.2", "pool3_shape", "predicted_total")
 def exercise_02_2(pool3_shape: object, predicted_total: object) -> bool:
     """Exercise 02.2: ``pool3``'s shape and the parameters of the three-block baseline."""
-    shape = _shape(pool3_shape, "pool3_shape")
-    if len(shape) == 4:
-        raise _NotYet("leave out the batch axis: store (height, width, channels).")
-    if len(shape) != 3:
-        raise _NotYet("store pool3's shape as (height, width, channels), without the batch axis.")
+    shape = _image_shape(pool3_shape, "pool3_shape")
     expected_shape, expected_total, biases, two_blocks = _three_blocks()
     if shape[2] != expected_shape[2]:
         raise _NotYet("pooling keeps the number of channels of the convolution before it.")
