@@ -40,8 +40,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         description=(
             "Write the student version of every numbered notebook of SOURCE (a folder, or one "
             "notebook) into OUTPUT: the code between ### BEGIN SOLUTION and ### END SOLUTION "
-            "becomes '# YOUR CODE HERE' and 'raise NotImplementedError()', the outputs of "
-            "solution cells are cleared, every other cell is kept as it is."
+            "becomes '# YOUR CODE HERE' and 'raise NotImplementedError()', hidden tests are "
+            "removed, the outputs of solution and graded check cells are cleared, every other "
+            "cell is kept as it is."
         ),
     )
     student.add_argument("source", help="folder of notebooks (or one notebook), e.g. notebooks/")
