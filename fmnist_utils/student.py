@@ -53,57 +53,40 @@ class StudentVersionError(ValueError):
     """A notebook cannot be turned into a student version (the message says why)."""
 
 
-def _strip_solution(source: str, *, markdown: bool, where: str) -> str:
-    lines = source.splitlines()
+def _replace_regions(
+    source: str, begin: str, end: str, stub: Sequence[str], *, where: str
+) -> tuple[str, bool]:
+    """Replace each region from ``begin`` to ``end`` (marker lines included) by ``stub``, indented
+    like its ``begin`` line, as nbgrader does; return the new source and whether a region was found."""
     output: list[str] = []
-    inside = False
-    found = False
-    for number, line in enumerate(lines, start=1):
-        stripped = line.strip()
-        if stripped == BEGIN_SOLUTION:
+    inside = found = False
+    for number, line in enumerate(source.split("\n"), start=1):
+        if begin in line:
             if inside:
-                raise StudentVersionError(
-                    f"{where}, line {number}: {BEGIN_SOLUTION} inside another solution."
-                )
-            inside, found = True, True
+                raise StudentVersionError(f"{where}, line {number}: {begin} inside another.")
+            inside = found = True
             indent = line[: len(line) - len(line.lstrip())]
-            output.extend([MARKDOWN_STUB] if markdown else [indent + stub for stub in CODE_STUB])
-        elif stripped == END_SOLUTION:
+            output.extend(indent + stub_line for stub_line in stub)
+        elif end in line:
             if not inside:
-                raise StudentVersionError(f"{where}, line {number}: {END_SOLUTION} without {BEGIN_SOLUTION}.")
+                raise StudentVersionError(f"{where}, line {number}: {end} without {begin}.")
             inside = False
         elif not inside:
             output.append(line)
     if inside:
-        raise StudentVersionError(f"{where}: {BEGIN_SOLUTION} is never closed by {END_SOLUTION}.")
+        raise StudentVersionError(f"{where}: {begin} is never closed by {end}.")
+    return "\n".join(output), found
+
+
+def _strip_solution(source: str, *, markdown: bool, where: str) -> str:
+    stub = [MARKDOWN_STUB] if markdown else CODE_STUB
+    stripped, found = _replace_regions(source, BEGIN_SOLUTION, END_SOLUTION, stub, where=where)
     if not found:
         raise StudentVersionError(
             f"{where} is tagged 'solution' but has no {BEGIN_SOLUTION} / {END_SOLUTION} markers: "
             "put the solution between them."
         )
-    return "\n".join(output)
-
-
-def _strip_hidden_tests(source: str, *, where: str) -> str:
-    """The source without its hidden tests, markers included (as nbgrader removes them)."""
-    output: list[str] = []
-    inside = False
-    for number, line in enumerate(source.split("\n"), start=1):
-        if BEGIN_HIDDEN_TESTS in line:
-            if inside:
-                raise StudentVersionError(f"{where}, line {number}: {BEGIN_HIDDEN_TESTS} inside another.")
-            inside = True
-        elif END_HIDDEN_TESTS in line:
-            if not inside:
-                raise StudentVersionError(
-                    f"{where}, line {number}: {END_HIDDEN_TESTS} without its beginning."
-                )
-            inside = False
-        elif not inside:
-            output.append(line)
-    if inside:
-        raise StudentVersionError(f"{where}: {BEGIN_HIDDEN_TESTS} is never closed by {END_HIDDEN_TESTS}.")
-    return "\n".join(output)
+    return stripped
 
 
 def _is_graded(cell: nbformat.NotebookNode) -> bool:
@@ -138,7 +121,7 @@ def make_student_version(notebook: nbformat.NotebookNode, *, name: str = "notebo
             raise StudentVersionError(
                 f"{where} has hidden tests but is not a graded cell: give it nbgrader's grade metadata."
             )
-        cell.source = _strip_hidden_tests(cell.source, where=where)
+        cell.source, _ = _replace_regions(cell.source, BEGIN_HIDDEN_TESTS, END_HIDDEN_TESTS, (), where=where)
         if cell.cell_type == "code" and ("solution" in tags or _is_graded(cell)):
             cell.outputs = []
             cell.execution_count = None

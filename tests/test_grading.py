@@ -132,14 +132,16 @@ def hand_in(course: Path, student: str, answers: dict[str, dict[str, str]]) -> N
         nbformat.write(notebook, folder / f"{name}.ipynb")
 
 
-def errors(path: Path) -> dict[str, str]:
-    """``{grade_id: "Ename: message"}`` of the graded cells that failed in an executed notebook."""
-    notebook = nbformat.read(path, as_version=4)
+def errors(notebook: nbformat.NotebookNode | Path) -> dict[str | None, str]:
+    """``{grade_id: "Ename: message"}`` of the cells that failed in an executed notebook (``None``:
+    a cell without a grade_id, a lesson's cell)."""
+    if isinstance(notebook, Path):
+        notebook = nbformat.read(notebook, as_version=4)
     found = {}
     for cell in notebook.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         for output in cell.get("outputs", []):
-            if grade_id and output.output_type == "error":
+            if output.output_type == "error":
                 found[grade_id] = f"{output.ename}: {output.evalue}"
     return found
 
@@ -218,21 +220,14 @@ def test_handouts_run_to_no_answer_yet(tmp_path, real_data_dir, monkeypatch):
             allow_errors=True,
             resources={"metadata": {"path": handout}},
         ).execute()
-        failures = {}
-        for cell in notebook.cells:
-            for output in cell.get("outputs", []):
-                if output.output_type == "error":
-                    failures[cell.metadata.get("nbgrader", {}).get("grade_id")] = (
-                        output.ename,
-                        output.evalue,
-                    )
+        failures = errors(notebook)
         checks = {name: error for name, error in failures.items() if name and name.startswith("check_")}
         stubs = {name: error for name, error in failures.items() if name and name.startswith("exercise_")}
         assert checks, path.name
-        for name, (ename, evalue) in checks.items():
-            assert ename == "AssertionError", (path.name, name, ename, evalue)
-            assert "no answer yet. Store your answer in `" in evalue, (path.name, name, evalue)
-        assert all(error[0] == "NotImplementedError" for error in stubs.values()), stubs
+        for name, error in checks.items():
+            assert error.startswith("AssertionError: "), (path.name, name, error)
+            assert "no answer yet. Store your answer in `" in error, (path.name, name, error)
+        assert all(error.startswith("NotImplementedError") for error in stubs.values()), stubs
         assert None not in failures, failures.get(None)  # The lessons' own cells run clean.
         outputs = "".join(str(output) for cell in notebook.cells for output in cell.get("outputs", []))
         assert "NameError" not in outputs, path.name

@@ -150,7 +150,7 @@ def test_hidden_tests_are_removed_with_their_markers():
     ("source", "graded", "message"),
     [
         ("### BEGIN HIDDEN TESTS\nx = 1", True, "never closed"),
-        ("x = 1\n### END HIDDEN TESTS", True, "without its beginning"),
+        ("x = 1\n### END HIDDEN TESTS", True, "without ### BEGIN HIDDEN TESTS"),
         ("### BEGIN HIDDEN TESTS\n### BEGIN HIDDEN TESTS\n### END HIDDEN TESTS", True, "inside another"),
         ("### BEGIN HIDDEN TESTS\nx = 1\n### END HIDDEN TESTS", False, "not a graded cell"),
     ],
