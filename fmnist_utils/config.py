@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -31,14 +31,18 @@ __all__ = [
     "SMALL_MACHINE_EVAL_BATCH",
     "SMALL_MACHINE_MALLOC_ARENAS",
     "SMALL_MACHINE_SHUFFLE_BUFFER",
+    "WORK_DIR_ENV_VAR",
     "RunConfig",
     "cpu_limit",
+    "default_work_dir",
     "get_config",
     "memory_limit_bytes",
     "quick_mode",
 ]
 
 QUICK_ENV_VAR = "FMNIST_QUICK"
+#: Names the folder where the notebooks keep what they write (see :func:`default_work_dir`).
+WORK_DIR_ENV_VAR = "FMNIST_WORK_DIR"
 
 #: Sizes used in quick mode (the only numbers that differ between the modes).
 QUICK_TRAIN_SIZE = 3_000
@@ -131,6 +135,27 @@ def cpu_limit() -> int | None:
     return max(1, -(-quota // period))
 
 
+def default_work_dir() -> Path:
+    """Return the absolute folder where the notebooks keep what they write, whatever the working folder.
+
+    Models (``models/``), training runs (``runs/``), searches (``tuner/``) and notebook
+    04's pictures (``pictures/``) go to, in order:
+
+    1. the folder named by ``FMNIST_WORK_DIR``, if set;
+    2. the course's ``notebooks/`` folder, when ``fmnist_utils`` runs from a copy of the
+       course (``make lab``, Binder), so that notebook 04 finds the model notebook 03 saved
+       even when JupyterLab was started in another folder;
+    3. otherwise (the package installed with pip, as on Colab) the current working folder.
+    """
+    chosen = os.environ.get(WORK_DIR_ENV_VAR, "").strip()
+    if chosen:
+        return Path(chosen).expanduser().resolve()
+    course_notebooks = Path(__file__).resolve().parent.parent / "notebooks"
+    if (course_notebooks / "00_getting_started.ipynb").is_file():
+        return course_notebooks
+    return Path.cwd()
+
+
 @dataclass(frozen=True)
 class RunConfig:
     """Sizes of a run; :func:`get_config` builds it from the environment.
@@ -143,6 +168,8 @@ class RunConfig:
         max_trials: Cap applied by :meth:`trials` for hyperparameter searches.
         small_machine: Whether the machine has less than :data:`SMALL_MACHINE_BYTES` of
             memory (Binder): the notebooks then choose smaller settings on their own.
+        work_dir: The absolute folder that :meth:`model_path`, :meth:`run_dir` and
+            :meth:`tuner_dir` start from (:func:`default_work_dir`).
     """
 
     quick: bool
@@ -151,6 +178,7 @@ class RunConfig:
     max_epochs: int | None = None
     max_trials: int | None = None
     small_machine: bool = False
+    work_dir: Path = field(default_factory=default_work_dir)
 
     def epochs(self, full: int) -> int:
         """Return the number of epochs to train: ``full``, capped in quick mode."""
@@ -205,30 +233,30 @@ class RunConfig:
         return images[kept], labels[kept]
 
     def model_path(self, name: str, folder: str | os.PathLike[str] = "models") -> Path:
-        """Where a notebook saves a trained model: ``models/<name>.keras``.
+        """Where a notebook saves a trained model: ``<work_dir>/models/<name>.keras``.
 
         Quick-mode models get ``_quick`` in their name, so that a quick run (the test
         suite) never overwrites the model of a full run that a later notebook loads.
         """
-        return Path(folder) / f"{self._run_name(name)}.keras"
+        return self.work_dir / folder / f"{self._run_name(name)}.keras"
 
     def run_dir(self, name: str, folder: str | os.PathLike[str] = "runs") -> Path:
-        """The folder of a training run (logs, checkpoint, backup): ``runs/<name>``.
+        """The folder of a training run (logs, checkpoint, backup): ``<work_dir>/runs/<name>``.
 
         Quick-mode runs get ``_quick`` in their name, like :meth:`model_path`.
         """
-        return Path(folder) / self._run_name(name)
+        return self.work_dir / folder / self._run_name(name)
 
     def tuner_dir(self, name: str, folder: str | os.PathLike[str] = "tuner") -> Path:
         """Where a hyperparameter search keeps its trials.
 
-        Full mode: ``tuner/<name>`` (git-ignored), so an interrupted search resumes.
+        Full mode: ``<work_dir>/tuner/<name>`` (git-ignored), so an interrupted search resumes.
         Quick mode: a new temporary folder each call, so the tests never touch, or
         resume from, a full search.
         """
         if self.quick:
             return Path(tempfile.mkdtemp(prefix=f"fmnist-tuner-{self._run_name(name)}-"))
-        return Path(folder) / self._run_name(name)
+        return self.work_dir / folder / self._run_name(name)
 
     def _run_name(self, name: str) -> str:
         if not name or any(separator in name for separator in ("/", "\\")):
@@ -236,7 +264,7 @@ class RunConfig:
         return f"{name}_quick" if self.quick else name
 
     def describe(self) -> str:
-        """Which mode is on and what it changes (one line; two on a small machine)."""
+        """Which mode is on and what it changes, and where the notebooks write (two or three lines)."""
         if not self.quick:
             text = f"Quick mode: off (full run; set {QUICK_ENV_VAR}=1 for a quick check)"
         else:
@@ -253,7 +281,9 @@ class RunConfig:
                 "arenas and free memory handed back after every epoch keep memory down (results "
                 "differ a little from the saved ones)."
             )
-        return text
+        return (
+            text + f"\nSaving models and training logs in {self.work_dir} (set {WORK_DIR_ENV_VAR} to change)"
+        )
 
 
 def _capped(full: int, cap: int | None, what: str) -> int:

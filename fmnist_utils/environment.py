@@ -8,6 +8,7 @@ import platform
 import sys
 from collections.abc import Callable
 
+from fmnist_utils._tensorflow_log import has_nvidia_driver, quiet_tensorflow
 from fmnist_utils.config import (
     SMALL_MACHINE_MALLOC_ARENAS,
     RunConfig,
@@ -30,6 +31,11 @@ __all__ = [
 DEFAULT_SEED = 42
 MIN_TENSORFLOW = (2, 16)  # The first release that comes with Keras 3.
 MIN_KERAS = (3, 0)
+_GPU_UNUSED = (
+    "This machine has an NVIDIA driver, but TensorFlow found no GPU and will train on the CPU "
+    "(its CUDA messages are above). On Linux, `pip install 'tensorflow[and-cuda]'` installs the CUDA "
+    "libraries TensorFlow needs; on Colab, choose Runtime > Change runtime type > GPU again."
+)
 
 
 def in_colab() -> bool:
@@ -182,25 +188,26 @@ def setup(seed: int = DEFAULT_SEED, *, verbose: bool = True) -> RunConfig:
     if config.small_machine:
         limit_malloc_arenas()  # Before TensorFlow's first operation starts its threads.
 
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # Hide TensorFlow's C++ info logs.
-    import keras
+    with quiet_tensorflow():  # Without the C++ log lines TensorFlow writes as it starts.
+        import keras
+        import tensorflow as tf
+
+        check_versions(tf.__version__, keras.__version__)
+        threads = _limit_threads_to_cpu_quota(tf)
+        devices = tf.config.list_physical_devices()
     import matplotlib as mpl
     import seaborn as sns
-    import tensorflow as tf
 
-    check_versions(tf.__version__, keras.__version__)
-    threads = _limit_threads_to_cpu_quota(tf)
     keras.utils.set_random_seed(seed)
     sns.set_theme(context="notebook", style="whitegrid", palette="colorblind")
     mpl.rcParams["figure.dpi"] = 100
+    if has_nvidia_driver() and not any(device.device_type == "GPU" for device in devices):
+        print(_GPU_UNUSED, file=sys.stderr)
 
     if verbose:
-        devices = ", ".join(
-            f"{device.device_type}:{device.name.rsplit(':', 1)[-1]}"
-            for device in tf.config.list_physical_devices()
-        )
+        names = ", ".join(f"{device.device_type}:{device.name.rsplit(':', 1)[-1]}" for device in devices)
         print(f"Python {platform.python_version()}, TensorFlow {tf.__version__}, Keras {keras.__version__}")
-        print(f"Devices: {devices}")
+        print(f"Devices: {names}")
         memory = memory_limit_bytes()
         print(
             f"Machine: {threads} CPU cores for TensorFlow, "

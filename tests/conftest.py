@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from helpers import write_tiny_dataset
 
+from fmnist_utils.config import WORK_DIR_ENV_VAR
 from fmnist_utils.data import DATA_DIR_ENV_VAR
 
 # Only this process: notebook kernels started by nbval keep Jupyter's inline backend.
@@ -22,8 +23,9 @@ REAL_DATA_DIR = os.environ.get(DATA_DIR_ENV_VAR, "")
 
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path, monkeypatch):
-    """No FMNIST_DATA_DIR and an empty Keras home, so no test finds real files by accident."""
+    """No FMNIST_DATA_DIR or FMNIST_WORK_DIR and an empty Keras home: no test finds real files by accident."""
     monkeypatch.delenv(DATA_DIR_ENV_VAR, raising=False)
+    monkeypatch.delenv(WORK_DIR_ENV_VAR, raising=False)
     keras_home = tmp_path / "keras-home"
     monkeypatch.setenv("KERAS_HOME", str(keras_home))
     return keras_home

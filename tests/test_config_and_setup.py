@@ -21,7 +21,9 @@ from fmnist_utils.config import (
     SMALL_MACHINE_BYTES,
     SMALL_MACHINE_EVAL_BATCH,
     SMALL_MACHINE_SHUFFLE_BUFFER,
+    WORK_DIR_ENV_VAR,
     RunConfig,
+    default_work_dir,
     get_config,
     memory_limit_bytes,
     quick_mode,
@@ -136,24 +138,30 @@ def test_current_versions_pass(tensorflow_version, keras_version):
     check_versions(tensorflow_version, keras_version)
 
 
-def test_model_path_keeps_quick_and_full_models_apart():
-    assert RunConfig(quick=False).model_path("baseline_cnn") == Path("models/baseline_cnn.keras")
-    assert RunConfig(quick=True).model_path("baseline_cnn") == Path("models/baseline_cnn_quick.keras")
-    assert RunConfig(quick=False).model_path("m", folder="out") == Path("out/m.keras")
+def test_model_path_keeps_quick_and_full_models_apart(tmp_path):
+    work = tmp_path / "work"
+    assert (
+        RunConfig(quick=False, work_dir=work).model_path("baseline_cnn") == work / "models/baseline_cnn.keras"
+    )
+    assert (
+        RunConfig(quick=True, work_dir=work).model_path("baseline_cnn")
+        == work / "models/baseline_cnn_quick.keras"
+    )
+    assert RunConfig(quick=False, work_dir=work).model_path("m", folder="out") == work / "out/m.keras"
     with pytest.raises(ValueError, match=r"plain file name"):
         RunConfig(quick=False).model_path("../m")
 
 
-def test_run_dir_follows_the_same_rule():
-    assert RunConfig(quick=False).run_dir("baseline") == Path("runs/baseline")
-    assert RunConfig(quick=True).run_dir("baseline") == Path("runs/baseline_quick")
+def test_run_dir_follows_the_same_rule(tmp_path):
+    assert RunConfig(quick=False, work_dir=tmp_path).run_dir("baseline") == tmp_path / "runs/baseline"
+    assert RunConfig(quick=True, work_dir=tmp_path).run_dir("baseline") == tmp_path / "runs/baseline_quick"
     with pytest.raises(ValueError, match=r"plain file name"):
         RunConfig(quick=True).run_dir("a/b")
 
 
 def test_tuner_dir_is_temporary_and_fresh_in_quick_mode(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert RunConfig(quick=False).tuner_dir("improved") == Path("tuner/improved")
+    assert RunConfig(quick=False, work_dir=tmp_path).tuner_dir("improved") == tmp_path / "tuner/improved"
     first, second = RunConfig(quick=True).tuner_dir("improved"), RunConfig(quick=True).tuner_dir("improved")
     assert first != second
     for folder in (first, second):
@@ -165,6 +173,35 @@ def test_tuner_dir_is_temporary_and_fresh_in_quick_mode(tmp_path, monkeypatch):
         folder.rmdir()
     with pytest.raises(ValueError, match=r"plain file name"):
         RunConfig(quick=True).tuner_dir("a/b")
+
+
+def test_work_dir_is_the_course_folder_whatever_the_working_folder(tmp_path, monkeypatch):
+    """Notebook 04 started from another folder must find notebook 03's model, not retrain."""
+    course_notebooks = Path(__file__).resolve().parent.parent / "notebooks"
+    monkeypatch.chdir(tmp_path)
+    config = get_config()
+    assert config.work_dir == course_notebooks
+    assert config.model_path("baseline_cnn").is_absolute()
+    assert config.model_path("baseline_cnn").parent == course_notebooks / "models"
+    assert str(course_notebooks) in config.describe()
+
+
+def test_work_dir_variable_is_made_absolute(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(WORK_DIR_ENV_VAR, "course-work")
+    config = get_config()
+    assert config.work_dir == tmp_path / "course-work"
+    monkeypatch.chdir(tmp_path.parent)  # Later changes of working folder change nothing.
+    assert config.run_dir("baseline") == tmp_path / "course-work/runs/baseline"
+
+
+def test_work_dir_outside_a_copy_of_the_course_is_the_working_folder(tmp_path, monkeypatch):
+    """Installed with pip (Colab), the package has no notebooks/ beside it: the working folder."""
+    from fmnist_utils import config as config_module
+
+    monkeypatch.setattr(config_module, "__file__", str(tmp_path / "site-packages/fmnist_utils/config.py"))
+    monkeypatch.chdir(tmp_path)
+    assert default_work_dir() == tmp_path
 
 
 def _no_cgroup(monkeypatch, physical: int | None = 16 * 2**30):

@@ -1,0 +1,92 @@
+"""Plumbing: start TensorFlow without the C++ log lines it writes to the terminal.
+
+Importing TensorFlow 2.16 to 2.21 on a CPU-only machine writes about ten lines straight to
+the process's standard error (file descriptor 2), below Python, so that Jupyter shows them
+as a red block: absl's ``All log messages before absl::InitializeLog()`` warning, oneDNN,
+``cudart_stub``, ``cpu_feature_guard`` and, when the devices are listed, ``failed call to
+cuInit``. ``TF_CPP_MIN_LOG_LEVEL`` does not reach the lines written before absl's logging
+starts. :func:`quiet_tensorflow` sends file descriptor 2 to a temporary file while
+TensorFlow starts, then shows again every line that is not such a log line, and the CUDA
+errors too when the machine has an NVIDIA driver (a GPU that fails must be seen).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+__all__ = ["LOG_LINE", "has_nvidia_driver", "kept_lines", "quiet_tensorflow"]
+
+#: TensorFlow's C++ log lines: absl's format (TF 2.17 and later) and TensorFlow's own (2.16),
+#: with the level letter captured, plus absl's one-off warning and cpu_feature_guard's second line.
+LOG_LINE = re.compile(
+    r"^(?:(?P<absl>[IWEF])\d{4} [\d:.]+\s+\d+ [\w.-]+:\d+\]"
+    r"|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: (?P<tf>[IWEF]) [\w./-]+:\d+\]"
+    r"|WARNING: All log messages before absl::InitializeLog\(\) is called"
+    r"|To enable the following instructions: .* rebuild TensorFlow)"
+)
+_CUDA_WORDS = ("cuda", "cuInit", "cudnn", "cufft", "cublas", "GPU")
+
+
+def has_nvidia_driver() -> bool:
+    """Return whether an NVIDIA driver is loaded (Linux), i.e. a GPU is there to be used."""
+    return Path("/proc/driver/nvidia/version").exists()
+
+
+def kept_lines(lines: list[str], *, gpu_expected: bool) -> list[str]:
+    """Return the lines to show: all but TensorFlow's log lines, CUDA errors kept on a GPU machine.
+
+    Args:
+        lines: What TensorFlow wrote to standard error.
+        gpu_expected: Whether the machine has a GPU driver: its CUDA errors then matter.
+    """
+    kept = []
+    for line in lines:
+        match = LOG_LINE.match(line)
+        level = match and (match["absl"] or match["tf"])
+        if match is None or level == "F" or (gpu_expected and level == "E"):
+            kept.append(line)
+        elif level == "E" and not any(word in line for word in _CUDA_WORDS):
+            kept.append(line)  # An error that has nothing to do with a missing GPU.
+    return kept
+
+
+@contextmanager
+def _file_descriptor_2_captured() -> Iterator[list[str]]:
+    """Send what is written to file descriptor 2 to a list of lines, filled on exit."""
+    lines: list[str] = []
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            yield lines
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            lines.extend(capture.read().decode(errors="replace").splitlines())
+
+
+@contextmanager
+def quiet_tensorflow() -> Iterator[None]:
+    """Run the block (TensorFlow's import, the first device listing) without TensorFlow's log lines.
+
+    What the block writes to standard error is held back, then written again to
+    ``sys.stderr`` (the notebook) except TensorFlow's own log lines; errors stay visible.
+    Also sets ``TF_CPP_MIN_LOG_LEVEL=2`` (unless set), which hides TensorFlow's later info
+    and warning lines.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    lines: list[str] = []
+    try:
+        with _file_descriptor_2_captured() as lines:
+            yield
+    finally:  # Also when the block fails: its error messages are what explains the failure.
+        for line in kept_lines(lines, gpu_expected=has_nvidia_driver()):
+            print(line, file=sys.stderr)

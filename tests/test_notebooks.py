@@ -1,0 +1,192 @@
+"""The notebooks as a student meets them: a clean Setup cell, cells run twice, any working folder.
+
+nbval (``make test``) runs every notebook once, from ``notebooks/``. These tests start the
+kernels in an empty folder elsewhere and run each code cell twice in a row, as a student
+who presses Shift+Enter twice does, in quick mode.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+
+import nbformat
+import pytest
+from helpers import NOTEBOOKS_DIR
+from nbclient import NotebookClient
+
+from fmnist_utils._tensorflow_log import LOG_LINE, kept_lines, quiet_tensorflow
+
+NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
+RUN_ONCE = "run-once"
+
+#: What TensorFlow 2.21 and 2.16 write as they start on a CPU-only machine.
+TENSORFLOW_START_LOG = [
+    "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR",
+    "I0000 00:00:1795985069.484525   31356 port.cc:153] oneDNN custom operations are on. You may see",
+    "I0000 00:00:1795985069.484894   31356 cudart_stub.cc:31] Could not find cuda drivers on your machine",
+    "I0000 00:00:1795985069.779414   31356 cpu_feature_guard.cc:227] This TensorFlow binary is optimized",
+    "To enable the following instructions: AVX2 AVX512F FMA, in other operations, rebuild TensorFlow with "
+    "the appropriate compiler flags.",
+    "E0000 00:00:1795985073.859311   31356 cuda_platform.cc:52] failed call to cuInit: INTERNAL: CUDA error",
+    "2024-03-08 10:00:00.123456: I tensorflow/core/util/port.cc:113] oneDNN custom operations are on.",
+    "2024-03-08 10:00:01.5: W tensorflow/compiler/tf2tensorrt/utils/py_utils.cc:38] TF-TRT Warning: "
+    "Could not find TensorRT",
+    "2024-03-08 10:00:02.1: E external/local_xla/xla/stream_executor/cuda/cuda_driver.cc:282] failed call "
+    "to cuInit: CUDA_ERROR_NO_DEVICE",
+]
+
+
+def test_tensorflow_start_log_is_recognised_and_dropped_on_a_cpu_machine():
+    assert all(LOG_LINE.match(line) for line in TENSORFLOW_START_LOG)
+    assert kept_lines(TENSORFLOW_START_LOG, gpu_expected=False) == []
+
+
+def test_cuda_errors_are_kept_when_the_machine_has_a_gpu_driver():
+    kept = kept_lines(TENSORFLOW_START_LOG, gpu_expected=True)
+    assert len(kept) == 2
+    assert all("cuInit" in line for line in kept)
+
+
+def test_other_lines_and_errors_are_kept():
+    lines = [
+        "Traceback (most recent call last):",
+        "ImportError: libcudnn.so.9: cannot open shared object file",
+        "F0000 00:00:1.0   1 check.cc:1] Check failed: something fatal",
+        "E0000 00:00:1.0   1 op_kernel.cc:1] OP_REQUIRES failed: out of memory",
+    ]
+    assert kept_lines(lines, gpu_expected=False) == lines
+
+
+def test_quiet_tensorflow_hides_log_lines_written_below_python(capfd):
+    with quiet_tensorflow():
+        os.write(2, ("\n".join(TENSORFLOW_START_LOG) + "\nsomething else went wrong\n").encode())
+    assert capfd.readouterr().err == "something else went wrong\n"
+
+
+def test_quiet_tensorflow_still_shows_what_was_written_when_the_block_fails(capfd):
+    def failing_import():
+        with quiet_tensorflow():
+            os.write(2, f"{TENSORFLOW_START_LOG[1]}\nlibtensorflow.so: cannot open\n".encode())
+            raise ImportError("no TensorFlow")
+
+    with pytest.raises(ImportError):
+        failing_import()
+    assert capfd.readouterr().err == "libtensorflow.so: cannot open\n"
+
+
+def _stderr(outputs: list) -> str:
+    return "".join(output.get("text", "") for output in outputs if output.get("name") == "stderr")
+
+
+def _is_setup(cell) -> bool:
+    return cell.cell_type == "code" and "fmnist_utils.setup(" in cell.source
+
+
+def _execute(notebook, folder, **settings: str) -> None:
+    """Run ``notebook`` in a new kernel started in ``folder``, with these environment variables.
+
+    Without ``PYTEST_CURRENT_TEST``: ipykernel then shows what is written to the process's
+    standard error in the notebook, as JupyterLab does (it does not under pytest).
+    """
+    env = {name: value for name, value in os.environ.items() if name != "PYTEST_CURRENT_TEST"}
+    client = NotebookClient(
+        notebook, timeout=1800, kernel_name="python3", resources={"metadata": {"path": str(folder)}}
+    )
+    client.execute(env=env | settings)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem[:2])
+def test_committed_outputs_hold_no_tensorflow_log_line(path):
+    notebook = nbformat.read(path, as_version=4)
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            text = output.get("text", "") + str(output.get("data", {}).get("text/plain", ""))
+            assert not [line for line in text.splitlines() if LOG_LINE.match(line)], cell.source[:200]
+    setup = next(cell for cell in notebook.cells if _is_setup(cell))
+    assert _stderr(setup.outputs) == "", "the Setup cell's saved output must be the course's report only"
+
+
+def test_setup_cell_prints_the_report_and_nothing_on_stderr(tmp_path):
+    """A fresh kernel, as JupyterLab starts it: the first thing a student sees is the report."""
+    notebook = nbformat.read(NOTEBOOKS[0], as_version=4)
+    notebook.cells = [cell for cell in notebook.cells if _is_setup(cell)]
+    _execute(notebook, tmp_path, FMNIST_QUICK="1")
+    outputs = notebook.cells[0].outputs
+    assert _stderr(outputs) == ""
+    report = "".join(output.get("text", "") for output in outputs)
+    assert re.match(r"Python \S+, TensorFlow \S+, Keras \S+\nDevices: CPU:0", report), report
+
+
+def _twice(notebook):
+    """Each code cell twice in a row, except those tagged run-once; remember which cell is which."""
+    cells, origin = [], []
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code":
+            continue
+        runs = 1 if RUN_ONCE in cell.metadata.get("tags", []) else 2
+        for _ in range(runs):
+            cells.append(nbformat.v4.new_code_cell(cell.source, metadata=cell.metadata))
+            origin.append(index)
+    doubled = nbformat.v4.new_notebook(cells=cells, metadata=notebook.metadata)
+    return doubled, origin
+
+
+def _text(outputs: list) -> list[str]:
+    """What nbval compares in a NBVAL_CHECK_OUTPUT cell: streams and plain-text results."""
+    return [
+        output.get("text", "")
+        if output.output_type == "stream"
+        else output.get("data", {}).get("text/plain", "")
+        for output in outputs
+        if output.output_type in ("stream", "execute_result", "display_data")
+        and (output.output_type == "stream" or "text/plain" in output.get("data", {}))
+        and not (output.output_type == "display_data" and "image/png" in output.get("data", {}))
+    ]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem[:2])
+def test_every_cell_runs_twice_from_any_folder(path, real_data_dir, tmp_path):
+    """Shift+Enter twice on every cell, with JupyterLab started in another folder (quick mode).
+
+    No cell fails; every NBVAL_CHECK_OUTPUT cell prints, both times, what the committed
+    notebook shows; the notebook's own assert cells pass; nothing is written to the
+    working folder (models and logs go to the course's folder, config.work_dir).
+    """
+    notebook = nbformat.read(path, as_version=4)
+    doubled, origin = _twice(notebook)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    _execute(doubled, elsewhere, FMNIST_QUICK="1", FMNIST_DATA_DIR=str(real_data_dir))
+
+    assert _stderr(doubled.cells[0].outputs) == "", "the Setup cell must not show TensorFlow's log"
+    for cell, index in zip(doubled.cells, origin, strict=True):
+        committed = notebook.cells[index]
+        if "NBVAL_CHECK_OUTPUT" in committed.source:
+            assert _text(cell.outputs) == _text(committed.outputs), f"cell {index}:\n{committed.source[:300]}"
+    assert sorted(os.listdir(elsewhere)) == [], "the notebook wrote into the working folder"
+
+
+def test_run_once_cells_say_why():
+    """A run-once cell is the exception: the text before it says so, and there are few."""
+    tagged = []
+    for path in NOTEBOOKS:
+        cells = nbformat.read(path, as_version=4).cells
+        for index, cell in enumerate(cells):
+            if RUN_ONCE in cell.metadata.get("tags", []):
+                tagged.append(path.stem)
+                before = cells[index - 1]
+                assert before.cell_type == "markdown", (path.stem, index)
+                assert "once" in before.source, (path.stem, index)
+    assert len(tagged) <= 2, tagged
+
+
+def test_kernel_is_this_environment():
+    """The kernels above must be this Python, with this fmnist_utils (the ``python3`` kernel spec)."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    spec = KernelSpecManager().get_kernel_spec("python3")
+    assert spec.argv[0] in (sys.executable, "python", "python3") or os.path.samefile(
+        spec.argv[0], sys.executable
+    )
