@@ -16,7 +16,7 @@ endif
 # Jupyter refuses to start as root (containers, some cloud shells) unless told it may.
 LAB_FLAGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: help lab test lint format execute data student assignment autograde grades badges bench clean distclean
+.PHONY: help kernel lab test lint format execute data student assignment autograde grades badges bench clean distclean
 
 help:  ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -33,7 +33,14 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt pyproject.toml | $
 	$(BIN)/python -m pip install -r requirements-dev.txt -e .
 	touch $@ $(VENV)/.installed
 
-lab: $(VENV)/.installed  ## Install, make sure the dataset is here, open JupyterLab.
+# A named kernel, for Jupyter or VS Code started outside the course's environment.
+KERNEL_NAME := fmnist-course
+KERNEL_DISPLAY_NAME := Fashion-MNIST course (.venv)
+
+kernel: $(VENV)/.installed  ## Register .venv as the Jupyter kernel "Fashion-MNIST course (.venv)".
+	$(BIN)/python -m ipykernel install --user --name $(KERNEL_NAME) --display-name "$(KERNEL_DISPLAY_NAME)"
+
+lab: kernel  ## Install, make sure the dataset is here, open JupyterLab.
 	$(BIN)/python -m fmnist_utils download
 	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks $(LAB_FLAGS)
 

@@ -205,6 +205,8 @@ def plot_class_distribution(
     if ax is None:
         _, ax = plt.subplots(figsize=(9, 3.5))
     sns.barplot(data=pd.concat(frames), x="class", y="examples", hue="split", ax=ax)
+    if ax.get_legend() is not None:  # Beside the bars: inside, it covers the last classes' bars.
+        sns.move_legend(ax, "upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     ax.tick_params(axis="x", labelrotation=45)
     ax.set_xlabel("")
     ax.set_ylabel("examples")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from helpers import NOTEBOOKS_DIR
@@ -152,3 +154,13 @@ def test_binder_postbuild_swaps_in_the_cpu_build_of_the_same_tensorflow(tmp_path
     assert calls[1] == "-m pip uninstall --yes tensorflow"
     assert calls[2] == "-m pip install --no-cache-dir --no-deps tensorflow-cpu==2.21.0"
     assert len(calls) == 4  # The last one prints the version Binder got.
+
+
+def test_make_kernel_registers_the_kernel_the_readme_names(tmp_path):
+    """README tells a student whose kernel lacks the course's packages which kernel to pick."""
+    env = {**os.environ, "JUPYTER_DATA_DIR": str(tmp_path)}
+    result = subprocess.run(["make", "-s", "kernel"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    spec = json.loads((tmp_path / "kernels/fmnist-course/kernel.json").read_text())
+    assert spec["display_name"] in (ROOT / "README.md").read_text()
+    assert Path(spec["argv"][0]).parent == ROOT / ".venv/bin"

@@ -7,8 +7,10 @@ who presses Shift+Enter twice does, in quick mode.
 
 from __future__ import annotations
 
+import base64
 import os
 import re
+import struct
 import sys
 
 import nbformat
@@ -190,3 +192,26 @@ def test_kernel_is_this_environment():
     assert spec.argv[0] in (sys.executable, "python", "python3") or os.path.samefile(
         spec.argv[0], sys.executable
     )
+
+
+def _png_width(output) -> int:
+    png = base64.b64decode(output["data"]["image/png"])
+    return struct.unpack(">I", png[16:20])[0]
+
+
+def test_mistake_captions_are_shown_at_their_size():
+    """JupyterLab shrinks a figure wider than the notebook: the mistakes' captions became unreadable."""
+    notebook = nbformat.read(NOTEBOOKS_DIR / "04_evaluation_and_error_analysis.ipynb", as_version=4)
+    grids = [
+        cell
+        for cell in notebook.cells
+        if "mistake_titles(" in cell.source and "plot_image_grid" in cell.source
+    ]
+    widths = [
+        _png_width(output)
+        for cell in grids
+        for output in cell.outputs
+        if "image/png" in output.get("data", {})
+    ]
+    assert len(widths) == 2
+    assert max(widths) <= 800, widths

@@ -90,6 +90,17 @@ def test_class_distribution_bars_match_counts():
     assert [label.get_text() for label in ax.get_xticklabels()] == list(CLASS_NAMES)
 
 
+def test_class_distribution_legend_covers_no_bar():
+    """Balanced classes make every bar as tall as the axes: a legend inside hid the last ones."""
+    figure = plot_class_distribution(np.repeat(np.arange(10), 6), np.arange(10))
+    ax = figure.axes[0]
+    figure.canvas.draw()
+    legend = ax.get_legend().get_window_extent()
+    bars = [patch.get_window_extent() for patch in ax.patches if patch.get_width() > 0]
+    assert len(bars) == 20
+    assert not [bar for bar in bars if bar.overlaps(legend)]
+
+
 def test_class_distribution_draws_into_given_axes():
     figure, ax = plt.subplots()
     assert plot_class_distribution(np.arange(10), ax=ax) is figure
