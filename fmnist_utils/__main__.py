@@ -1,6 +1,7 @@
 """Command line.
 
-- ``python -m fmnist_utils download [--data-dir DIR]``: fetch or verify the dataset.
+- ``python -m fmnist_utils download [--data-dir DIR] [--check]``: fetch or verify the
+  dataset; with ``--check``, verify only, never download.
 - ``python -m fmnist_utils student SOURCE OUTPUT [--force]``: write student versions of
   the notebooks (see :mod:`fmnist_utils.student`).
 - ``python -m fmnist_utils badges [--check] [--branch BRANCH]``: rewrite every Colab and
@@ -15,7 +16,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from fmnist_utils.data import DATA_DIR_ENV_VAR, FILES, DatasetError, download_fashion_mnist
+from fmnist_utils.data import DATA_DIR_ENV_VAR, FILES, DatasetError, check_local_copy, download_fashion_mnist
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # Keep TensorFlow's C++ logs out of the output.
 
@@ -30,10 +31,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         description=(
             "Find a verified local copy of the four Fashion-MNIST files (the --data-dir "
             f"folder, then ${DATA_DIR_ENV_VAR}, then the Keras cache), or download them "
-            "into the first of those folders. Prints the folder."
+            "into the first of those folders. Prints the folder. With --check, only verify: "
+            "nothing is downloaded, and the exit status is 1 if a file is missing or bad."
         ),
     )
-    download.add_argument("--data-dir", help="folder to use or download into")
+    download.add_argument(
+        "--data-dir", help="folder to use or download into (with --check: the folder to check)"
+    )
+    download.add_argument(
+        "--check",
+        action="store_true",
+        help="verify the files (the --data-dir folder, else the first folder holding all four) "
+        "without downloading anything; exit 1 if any is missing or bad",
+    )
     student = commands.add_parser(
         "student",
         help="write student versions of the notebooks (solutions replaced by stubs)",
@@ -98,12 +108,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
     if arguments.command == "download":
-        try:
-            folder = download_fashion_mnist(arguments.data_dir)
-        except DatasetError as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 1
-        print(f"Fashion-MNIST: {len(FILES)} files verified (SHA-256) in {folder}")
+        return _check(arguments.data_dir) if arguments.check else _download(arguments.data_dir)
+    return 0
+
+
+def _download(data_dir: str | None) -> int:
+    try:
+        folder = download_fashion_mnist(data_dir)
+    except DatasetError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"Fashion-MNIST: {len(FILES)} files verified (SHA-256) in {folder}")
+    return 0
+
+
+def _check(data_dir: str | None) -> int:
+    try:
+        verified = check_local_copy(data_dir)
+    except DatasetError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    for key, path in verified.items():
+        spec = FILES[key]
+        print(f"OK {path} ({spec.count:,} {spec.kind}, SHA-256 verified)")
+    folder = next(iter(verified.values())).parent
+    print(f"Fashion-MNIST: {len(verified)} files verified (SHA-256) in {folder}; nothing was downloaded.")
     return 0
 
 

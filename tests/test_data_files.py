@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import hashlib
 
@@ -14,12 +15,14 @@ from fmnist_utils.data import (
     DataFile,
     DatasetError,
     candidate_data_dirs,
+    download_fashion_mnist,
     keras_cache_dir,
     load_fashion_mnist,
     load_test_set,
     read_idx_images,
     read_idx_labels,
     verify_file,
+    verify_folder,
 )
 
 OFFLINE = ("http://127.0.0.1:9/",)  # Port 9 (discard): nothing listens, nothing is fetched.
@@ -211,3 +214,143 @@ def test_load_test_set_gives_the_same_test_arrays(tiny_dataset):
     np.testing.assert_array_equal(images, test_images)
     np.testing.assert_array_equal(labels, test_labels)
     assert images.dtype == labels.dtype == np.uint8
+
+
+# --------------------------------------------------------------------------- any working folder
+
+
+def decompress(folder, files: dict[str, DataFile], keys) -> dict[str, DataFile]:
+    """Replace the ``.gz`` files of ``keys`` by their decompressed versions, as a browser does.
+
+    Returns the file table with the digests of the decompressed contents filled in.
+    """
+    table = {}
+    for key, spec in files.items():
+        raw = gzip.decompress((folder / spec.name).read_bytes())
+        table[key] = dataclasses.replace(spec, raw_sha256=hashlib.sha256(raw).hexdigest())
+        if key in keys:
+            (folder / spec.raw_name).write_bytes(raw)
+            (folder / spec.name).unlink()
+    return table
+
+
+@pytest.mark.parametrize("keys", [set(FILES), {"train_images", "test_labels"}], ids=["all", "mixed"])
+def test_decompressed_files_load_like_the_gz_files(tiny_dataset, keys):
+    folder, files = tiny_dataset
+    table = decompress(folder, files, keys)
+    (train_images, train_labels), (test_images, test_labels) = load_fashion_mnist(
+        folder, files=table, mirrors=OFFLINE
+    )
+    loaded = [train_images, train_labels, test_images, test_labels]
+    for array, key in zip(
+        loaded, ["train_images", "train_labels", "test_images", "test_labels"], strict=True
+    ):
+        np.testing.assert_array_equal(array, tiny_arrays()[key])
+    assert sorted(path.name for path in folder.iterdir()) == sorted(
+        spec.raw_name if key in keys else spec.name for key, spec in table.items()
+    )
+
+
+def test_truncated_decompressed_file_is_reported_as_truncated(tiny_dataset):
+    folder, files = tiny_dataset
+    table = decompress(folder, files, {"train_images"})
+    path = folder / table["train_images"].raw_name
+    path.write_bytes(path.read_bytes()[:-300])
+    with pytest.raises(DatasetError, match=r"truncated") as info:
+        load_fashion_mnist(folder, files=table, mirrors=OFFLINE)
+    message = str(info.value)
+    assert message.startswith(f"{path}: ")
+    assert "SHA-256 mismatch as well" in message
+    assert "Delete the file" in message
+
+
+def test_modified_decompressed_file_names_the_decompressed_digest(tiny_dataset):
+    folder, files = tiny_dataset
+    table = decompress(folder, files, {"test_labels"})
+    path = folder / table["test_labels"].raw_name
+    raw = bytearray(path.read_bytes())
+    raw[-1] = (raw[-1] + 1) % 10  # Still a valid label: well-formed, but not the official file.
+    path.write_bytes(bytes(raw))
+    expected = table["test_labels"].raw_sha256
+    with pytest.raises(DatasetError, match=rf"SHA-256 mismatch: expected {expected}") as info:
+        load_fashion_mnist(folder, files=table, mirrors=OFFLINE)
+    assert f"not the official {table['test_labels'].raw_name} " in str(info.value)
+
+
+def test_decompressed_contents_under_the_gz_name_are_accepted(tiny_dataset):
+    """Some browsers decompress the download but keep the ``.gz`` name."""
+    folder, files = tiny_dataset
+    table = decompress(folder, files, {"train_labels"})
+    spec = table["train_labels"]
+    (folder / spec.raw_name).rename(folder / spec.name)
+    (_, train_labels), _ = load_fashion_mnist(folder, files=table, mirrors=OFFLINE)
+    np.testing.assert_array_equal(train_labels, tiny_arrays()["train_labels"])
+
+
+def test_decompressed_file_without_a_known_digest_is_refused(tiny_dataset):
+    folder, files = tiny_dataset
+    decompress(folder, files, {"test_images"})
+    with pytest.raises(DatasetError, match=r"no SHA-256 digest of the decompressed .* cannot be verified"):
+        load_fashion_mnist(folder, files=files, mirrors=OFFLINE)
+
+
+def test_nonexistent_folder_is_reported_as_such_with_its_absolute_path(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(DatasetError) as info:
+        load_fashion_mnist("no/such/folder", mirrors=OFFLINE)
+    message = str(info.value)
+    assert (
+        f"  - {tmp_path / 'no' / 'such' / 'folder'} (data_dir argument 'no/such/folder', relative " in message
+    )
+    assert f"relative to the working folder {tmp_path}): does not exist" in message
+    assert "missing" not in message.split("Looked for")[1]
+    assert not (tmp_path / "no").exists()
+    with pytest.raises(DatasetError, match=rf"^{tmp_path / 'nowhere'}: the folder does not exist\. To fix"):
+        verify_folder("nowhere")
+
+
+def test_relative_environment_variable_is_reported_with_its_absolute_path(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FMNIST_DATA_DIR", "data")
+    with pytest.raises(DatasetError) as info:
+        load_fashion_mnist(mirrors=OFFLINE)
+    assert (
+        f"  - {tmp_path / 'data'} (FMNIST_DATA_DIR environment variable 'data', relative to the "
+        f"working folder {tmp_path}): does not exist" in str(info.value)
+    )
+
+
+def test_relative_folder_loads_and_is_returned_absolute(tmp_path, monkeypatch):
+    files = write_tiny_dataset(tmp_path / "data")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FMNIST_DATA_DIR", "data")
+    assert download_fashion_mnist(files=files, mirrors=OFFLINE) == tmp_path / "data"
+    (train_images, _), _ = load_fashion_mnist("./data/../data", files=files, mirrors=OFFLINE)
+    assert train_images.shape == (30, 28, 28)
+
+
+def test_errors_of_relative_files_name_the_absolute_path(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "labels.gz").write_bytes(b"")
+    with pytest.raises(DatasetError, match=rf"^{tmp_path / 'labels.gz'}: the file is empty"):
+        read_idx_labels("labels.gz")
+    with pytest.raises(DatasetError, match=rf"^{tmp_path / 'gone.gz'}: file not found"):
+        verify_file("gone.gz", FILES["train_images"])
+
+
+def test_verify_folder_lists_every_problem(tiny_dataset):
+    folder, files = tiny_dataset
+    (folder / files["train_images"].name).write_bytes(b"<html>")
+    (folder / files["test_labels"].name).unlink()
+    with pytest.raises(DatasetError) as info:
+        verify_folder(folder, files)
+    lines = str(info.value).splitlines()
+    assert lines[0] == f"{folder}: 2 of the 4 files are missing or bad:"
+    assert lines[1].startswith(f"  - {folder / files['train_images'].name}: not a gzip file")
+    assert lines[2].startswith(f"  - {folder / files['test_labels'].name}: missing")
+    assert lines[3].startswith(
+        f"To fix it: copy the four Fashion-MNIST files (.gz or decompressed) into {folder}"
+    )
+    assert verify_folder(folder.parent / "tiny" / ".." / "tiny", write_tiny_dataset(folder)) == {
+        key: folder / spec.name for key, spec in files.items()
+    }

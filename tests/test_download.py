@@ -170,3 +170,43 @@ def test_cli_download_error_exit_status(tmp_path, capsys):
         (folder / name).write_bytes(b"not gzip")
     assert main(["download", "--data-dir", str(folder)]) == 1
     assert "not a gzip file" in capsys.readouterr().err
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    """Make every download attempt fail the test: ``--check`` must never reach the network."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a download was attempted")
+
+    monkeypatch.setattr("keras.utils.get_file", refuse)
+    monkeypatch.setattr("fmnist_utils.data._download_one", refuse)
+    monkeypatch.setattr("fmnist_utils.__main__.download_fashion_mnist", refuse)
+
+
+def test_cli_check_of_a_missing_folder_downloads_nothing(tmp_path, monkeypatch, capsys, no_network):
+    monkeypatch.chdir(tmp_path)
+    assert main(["download", "--check", "--data-dir", "course-data"]) == 1
+    error = capsys.readouterr().err
+    assert error.startswith(f"error: {tmp_path / 'course-data'}: the folder does not exist.")
+    assert not (tmp_path / "course-data").exists()
+
+
+def test_cli_check_lists_every_bad_file(tmp_path, capsys, no_network):
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    (folder / "train-images-idx3-ubyte.gz").write_bytes(b"not gzip")
+    (folder / "train-labels-idx1-ubyte").write_bytes(b"")
+    assert main(["download", "--check", "--data-dir", str(folder)]) == 1
+    error = capsys.readouterr().err
+    assert f"{folder / 'train-images-idx3-ubyte.gz'}: not a gzip file" in error
+    assert f"{folder / 'train-labels-idx1-ubyte'}: the file is empty" in error
+    assert f"{folder / 't10k-images-idx3-ubyte.gz'}: missing" in error
+    assert f"{folder / 't10k-labels-idx1-ubyte.gz'}: missing" in error
+
+
+def test_cli_check_without_a_folder_lists_where_it_looked(capsys, no_network):
+    assert main(["download", "--check"]) == 1
+    error = capsys.readouterr().err
+    assert "No complete local copy of Fashion-MNIST on this machine (nothing was downloaded)." in error
+    assert f"{keras_cache_dir()} (Keras dataset cache): does not exist" in error
