@@ -56,9 +56,10 @@ COURSE_DIR ?= course
 ASSIGNMENT ?= fmnist
 GRADING_TIMEOUT ?= 3600
 # nbgrader runs `alembic` from PATH: the venv's bin comes first, so nothing needs activating.
-# Grading re-runs every submission: in quick mode unless FMNIST_QUICK=0 is given.
+# Grading re-runs every submission: in quick mode unless FMNIST_QUICK=0 is given, writing its
+# models and logs under course/work/, never into notebooks/.
 NBGRADER = cd "$(COURSE_DIR)" && PATH="$(abspath $(BIN)):$$PATH" FMNIST_QUICK=$${FMNIST_QUICK:-1} \
-	"$(abspath $(BIN))/nbgrader"
+	FMNIST_WORK_DIR="$(abspath $(COURSE_DIR))/work" "$(abspath $(BIN))/nbgrader"
 
 assignment: $(VENV)/.installed-dev  ## nbgrader: release student versions in course/release/ (ASSIGNMENT=, NOTEBOOKS=).
 	rm -rf "$(COURSE_DIR)/source/$(ASSIGNMENT)"  # Made from notebooks/ each time: edit those.
