@@ -39,6 +39,7 @@ __all__ = [
     "compile_model",
     "compile_with_recipe",
     "cosine_schedule",
+    "current_learning_rate",
     "fit_model",
     "load_model",
     "memory_callbacks",
@@ -360,6 +361,25 @@ def compile_model(
         optimizer=keras.optimizers.Adam(learning_rate=learning_rate), loss=loss, metrics=["accuracy"]
     )
     return model
+
+
+def current_learning_rate(model_or_optimizer: keras.Model | keras.optimizers.Optimizer) -> float:
+    """The learning rate an optimizer uses now, as a Python number.
+
+    For a model, its optimizer's; with a schedule (see :func:`cosine_schedule`), the
+    schedule's value at the optimizer's current step. Use it in a callback to print the
+    rate: ``float(optimizer.learning_rate)`` fails on Keras before 3.5, whose variables
+    cannot be converted with ``float()`` (``TypeError: ... not 'Variable'``).
+
+    Raises:
+        ValueError: A model that is not compiled (it has no optimizer yet).
+    """
+    optimizer = model_or_optimizer
+    if isinstance(model_or_optimizer, keras.Model):
+        optimizer = getattr(model_or_optimizer, "optimizer", None)  # Set by compile().
+    if optimizer is None:
+        raise ValueError("the model is not compiled, so it has no learning rate yet: compile it first.")
+    return float(keras.ops.convert_to_numpy(optimizer.learning_rate))
 
 
 def standard_callbacks(

@@ -20,6 +20,7 @@ from fmnist_utils.training import (
     build_improved_model,
     compile_model,
     cosine_schedule,
+    current_learning_rate,
     fit_model,
     load_model,
     standard_callbacks,
@@ -51,9 +52,42 @@ def test_compile_model_sets_loss_and_metric():
     model = small_model()
     assert model.compiled
     assert isinstance(model.optimizer, keras.optimizers.Adam)
-    assert float(model.optimizer.learning_rate) == pytest.approx(1e-2)
+    assert current_learning_rate(model) == pytest.approx(1e-2)
     with pytest.raises(ValueError, match=r"learning_rate must be a positive number"):
         compile_model(build_baseline_cnn(), learning_rate=0)
+
+
+class _NoFloatVariable:
+    """A learning rate as Keras before 3.5 holds it: convertible by NumPy, not by ``float()``."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def __array__(self, dtype=None, copy=None):
+        return np.asarray(self.value, dtype=dtype)
+
+
+def test_current_learning_rate_of_a_model_an_optimizer_and_a_schedule():
+    model = small_model()
+    assert current_learning_rate(model) == pytest.approx(1e-2)
+    assert isinstance(current_learning_rate(model), float)
+    assert current_learning_rate(keras.optimizers.SGD(learning_rate=0.25)) == 0.25
+    schedule = cosine_schedule(learning_rate=1e-2, epochs=3, steps_per_epoch=10, warmup_epochs=1)
+    optimizer = keras.optimizers.Adam(learning_rate=schedule)
+    assert current_learning_rate(optimizer) == pytest.approx(0.0)  # Step 0 of the warm-up.
+    optimizer.iterations.assign(10)
+    assert current_learning_rate(optimizer) == pytest.approx(1e-2)  # Its end: the peak.
+    with pytest.raises(ValueError, match=r"not compiled"):
+        current_learning_rate(build_baseline_cnn(filters=(4,), dense_units=8))
+
+
+def test_current_learning_rate_does_not_need_float_on_a_variable():
+    """Keras 3.0 to 3.4 variables have no ``__float__``: ``float(optimizer.learning_rate)`` fails."""
+    rate = _NoFloatVariable(np.float32(0.5))
+    with pytest.raises(TypeError):
+        float(rate)
+    optimizer = type("Optimizer", (), {"learning_rate": rate})()
+    assert current_learning_rate(optimizer) == 0.5
 
 
 def test_standard_callbacks(tmp_path):
@@ -140,6 +174,8 @@ def test_interrupted_run_resumes_from_its_last_epoch(tmp_path, tiny_data):
         )
     assert any((run_dir / "backup").iterdir())  # The state of epoch 3 is on disk.
     weights_at_interruption = model.get_weights()
+    step_at_interruption = int(np.asarray(model.optimizer.iterations))
+    optimizer_at_interruption = [np.array(variable) for variable in model.optimizer.variables]
 
     # A kernel restart: a fresh model object, the same run folder.
     keras.utils.set_random_seed(1)
@@ -149,7 +185,10 @@ def test_interrupted_run_resumes_from_its_last_epoch(tmp_path, tiny_data):
     class Spy(keras.callbacks.Callback):
         def on_epoch_begin(self, epoch, logs=None):
             if not seen_at_start:
-                seen_at_start.append((epoch, [w.copy() for w in self.model.get_weights()]))
+                optimizer = self.model.optimizer
+                state = [np.array(variable) for variable in optimizer.variables]
+                weights = [w.copy() for w in self.model.get_weights()]
+                seen_at_start.append((epoch, weights, int(np.asarray(optimizer.iterations)), state))
 
     result = fit_model(
         fresh,
@@ -162,10 +201,14 @@ def test_interrupted_run_resumes_from_its_last_epoch(tmp_path, tiny_data):
         extra_callbacks=[Spy()],
         verbose=0,
     )
-    first_epoch, restored_weights = seen_at_start[0]
+    first_epoch, restored_weights, restored_step, restored_optimizer = seen_at_start[0]
     assert first_epoch == 3  # Epochs 0-2 are not repeated.
     assert result.epochs_run == 2
     for restored, saved in zip(restored_weights, weights_at_interruption, strict=True):
+        np.testing.assert_allclose(restored, saved)
+    # Adam's state too: its step count (which a schedule follows) and its moments.
+    assert restored_step == step_at_interruption > 0
+    for restored, saved in zip(restored_optimizer, optimizer_at_interruption, strict=True):
         np.testing.assert_allclose(restored, saved)
     with open(run_dir / "training_log.csv") as file:
         assert [row["epoch"] for row in csv.DictReader(file)] == ["0", "1", "2", "3", "4"]
@@ -207,7 +250,7 @@ def test_train_baseline_uses_the_recipe(tmp_path, tiny_data):
     keras.utils.set_random_seed(0)
     model, result = train_baseline(*tiny_data, epochs=1, run_dir=tmp_path / "baseline", verbose=0)
     assert model.name == "baseline_cnn"
-    assert float(model.optimizer.learning_rate) == pytest.approx(BASELINE_RECIPE["learning_rate"])
+    assert current_learning_rate(model) == pytest.approx(BASELINE_RECIPE["learning_rate"])
     assert result.epochs_run == 1
 
 
@@ -325,9 +368,9 @@ def test_train_with_recipe_schedules(tmp_path, tiny_data, schedule, rate_is_a_sc
     if schedule == "cosine":
         # Two epochs of 3 steps, one of warm-up: the rate ends at 1% of the peak.
         peak = IMPROVED_RECIPE["learning_rate"]
-        assert float(model.optimizer.learning_rate) == pytest.approx(0.01 * peak, rel=1e-3)
+        assert current_learning_rate(model) == pytest.approx(0.01 * peak, rel=1e-3)
     else:
-        assert float(model.optimizer.learning_rate) == pytest.approx(IMPROVED_RECIPE["learning_rate"])
+        assert current_learning_rate(model) == pytest.approx(IMPROVED_RECIPE["learning_rate"])
     assert (tmp_path / "run" / "best.keras").is_file()
 
 
