@@ -30,7 +30,7 @@ __all__ = [
 
 DEFAULT_SEED = 42
 MIN_TENSORFLOW = (2, 16)  # The first release that comes with Keras 3.
-MIN_KERAS = (3, 0)
+MIN_KERAS = (3, 3)  # Before 3.3, BackupAndRestore does not resume a run (see pyproject.toml).
 _GPU_UNUSED = (
     "This machine has an NVIDIA driver, but TensorFlow found no GPU and will train on the CPU "
     "(its CUDA messages are above). On Linux, `pip install 'tensorflow[and-cuda]'` installs the CUDA "
@@ -60,7 +60,9 @@ def check_versions(tensorflow_version: str, keras_version: str) -> None:
             f"TensorFlow {tensorflow_version} (need {'.'.join(map(str, MIN_TENSORFLOW))} or newer)"
         )
     if _major_minor(keras_version) < MIN_KERAS:
-        problems.append(f"Keras {keras_version} (need 3.0 or newer; the course uses Keras 3)")
+        problems.append(
+            f"Keras {keras_version} (need {'.'.join(map(str, MIN_KERAS))} or newer; the course uses Keras 3)"
+        )
     if problems:
         raise RuntimeError(
             "This environment is too old for the course: "

@@ -135,17 +135,16 @@ def _twice(notebook):
     return doubled, origin
 
 
-def _text(outputs: list) -> list[str]:
-    """What nbval compares in a NBVAL_CHECK_OUTPUT cell: streams and plain-text results."""
-    return [
-        output.get("text", "")
-        if output.output_type == "stream"
-        else output.get("data", {}).get("text/plain", "")
-        for output in outputs
-        if output.output_type in ("stream", "execute_result", "display_data")
-        and (output.output_type == "stream" or "text/plain" in output.get("data", {}))
-        and not (output.output_type == "display_data" and "image/png" in output.get("data", {}))
-    ]
+def _text(outputs: list) -> dict[str, str]:
+    """What nbval compares in a NBVAL_CHECK_OUTPUT cell: each stream (however it was split
+    into outputs) and the plain-text results."""
+    text: dict[str, str] = {}
+    for output in outputs:
+        if output.output_type == "stream":
+            text[output.name] = text.get(output.name, "") + output.text
+        elif output.output_type in ("execute_result", "display_data") and "image/png" not in output.data:
+            text["result"] = text.get("result", "") + output.data.get("text/plain", "")
+    return text
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem[:2])
