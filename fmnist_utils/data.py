@@ -41,10 +41,14 @@ import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from fmnist_utils._checks import positive_int
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 __all__ = [
     "CLASS_NAMES",
@@ -950,6 +954,12 @@ def make_dataset(
 # --------------------------------------------------------------------------- new pictures
 
 
+#: Pictures are reduced to at most this many pixels on their longer side before any
+#: float arithmetic (JPEGs while they are decoded): plenty for a 28x28 result, and a
+#: 48-megapixel photo then needs a few tens of MB instead of gigabytes.
+PICTURE_WORKING_SIDE = 1024
+
+
 def picture_to_fashion_mnist(picture: np.ndarray) -> np.ndarray:
     """Turn a photo of one garment into a Fashion-MNIST-style 28x28 image.
 
@@ -960,18 +970,20 @@ def picture_to_fashion_mnist(picture: np.ndarray) -> np.ndarray:
 
     Args:
         picture: ``(height, width)`` grayscale, ``(height, width, 3)`` RGB or
-            ``(height, width, 4)`` RGBA (transparent pixels count as white background);
-            any size, integer 0..255 or float 0..1.
+            ``(height, width, 4)`` RGBA, any size. Integer values within 0..255 and float
+            values within 0..1 are taken as they are; any other range (16-bit, float
+            beyond 0..1) is stretched from the picture's darkest to its lightest value.
+            Transparent pixels are background: the picture is laid on black when its
+            opaque part is light on average, on white when it is dark, so the garment
+            always stands out.
 
     Returns:
         A ``uint8`` array of shape ``(28, 28)``.
 
     Raises:
-        ValueError: A shape that is not a picture, or a blank picture (nothing stands
-            out from the background).
+        ValueError: A shape that is not a picture, a picture smaller than 2x2, or a
+            blank or fully transparent picture (nothing stands out from the background).
     """
-    from PIL import Image
-
     picture = np.asarray(picture)
     if picture.ndim not in (2, 3) or (picture.ndim == 3 and picture.shape[2] not in (1, 3, 4)):
         raise ValueError(
@@ -979,31 +991,73 @@ def picture_to_fashion_mnist(picture: np.ndarray) -> np.ndarray:
             f"got {picture.shape}."
         )
     if min(picture.shape[:2]) < 2:
-        raise ValueError(f"picture is too small to classify: {picture.shape[1]}x{picture.shape[0]} pixels.")
+        raise ValueError(
+            f"the picture is too small to classify: {picture.shape[1]}x{picture.shape[0]} pixels. "
+            "Use a photo of one garment, at least 28x28 pixels (Fashion-MNIST's size)."
+        )
+    gray = _light_on_dark(_gray(_as_0_255(picture)))
+    trimmed = _trim_to_garment(gray)
+    return _fit_28x28(trimmed)
+
+
+def _as_0_255(picture: np.ndarray) -> np.ndarray:
+    """``picture`` as float64 on the 0..255 scale (see :func:`picture_to_fashion_mnist`)."""
     pixels = picture.astype(np.float64)
-    if np.issubdtype(picture.dtype, np.floating) and pixels.max() <= 1.0:
-        pixels *= 255.0
-    if pixels.ndim == 3:
-        if pixels.shape[2] == 4:  # Composite onto white: transparent = background.
-            alpha = pixels[..., 3:] / 255.0
-            pixels = pixels[..., :3] * alpha + 255.0 * (1.0 - alpha)
-        gray = pixels[..., :3].mean(axis=2) if pixels.shape[2] >= 3 else pixels[..., 0]
-    else:
-        gray = pixels
+    finite = np.isfinite(pixels)
+    if not finite.all():  # NaN or infinite pixels (float TIFFs): the darkest value.
+        pixels[~finite] = pixels[finite].min() if finite.any() else 0.0
+    low, high = pixels.min(), pixels.max()
+    floating = np.issubdtype(picture.dtype, np.floating)
+    if low >= 0 and high <= (1.0 if floating else 255):
+        return pixels * 255.0 if floating else pixels
+    if high == low:
+        return np.zeros_like(pixels)
+    return (pixels - low) * (255.0 / (high - low))
+
+
+def _gray(pixels: np.ndarray) -> np.ndarray:
+    """Grayscale of 0..255 pixels; transparent ones laid on a background that contrasts."""
+    if pixels.ndim == 2 or pixels.shape[2] == 1:
+        return pixels.reshape(pixels.shape[:2])
+    color = pixels[..., :3].mean(axis=2)
+    if pixels.shape[2] == 3:
+        return color
+    alpha = np.clip(pixels[..., 3] / 255.0, 0.0, 1.0)
+    if alpha.sum() == 0:
+        raise ValueError(
+            "the picture is fully transparent: there is nothing to see. Use a photo of one garment."
+        )
+    light_garment = (color * alpha).sum() / alpha.sum() > 127
+    background = 0.0 if light_garment else 255.0
+    return color * alpha + background * (1.0 - alpha)
+
+
+def _light_on_dark(gray: np.ndarray) -> np.ndarray:
+    """Invert a picture with a light background: Fashion-MNIST is light on black."""
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
-    if np.median(border) > 127:  # Light background: invert, as Fashion-MNIST is light on black.
-        gray = 255.0 - gray
-        border = 255.0 - border
+    return 255.0 - gray if np.median(border) > 127 else gray
+
+
+def _trim_to_garment(gray: np.ndarray) -> np.ndarray:
+    """The garment's bounding box, minus the background level."""
+    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
     background = float(np.median(border))
     contrast = gray.max() - background
     if contrast < 16:
         raise ValueError(
             "the picture is blank: nothing stands out from its background "
-            f"(the brightest pixel differs by {contrast:.0f} of 255). Use a photo of one garment."
+            f"(the brightest pixel differs by {contrast:.0f} of 255). Use a photo of one garment "
+            "on a plain background that contrasts with it."
         )
     mask = gray > background + 0.15 * contrast
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    trimmed = np.clip(gray[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1] - background, 0, None)
+    return np.clip(gray[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1] - background, 0, None)
+
+
+def _fit_28x28(trimmed: np.ndarray) -> np.ndarray:
+    """Scale the longest side to 28 pixels, centre on black, stretch to 0..255."""
+    from PIL import Image
+
     height, width = trimmed.shape
     scale = 28 / max(height, width)
     new_size = (max(1, round(width * scale)), max(1, round(height * scale)))
@@ -1020,32 +1074,95 @@ def picture_to_fashion_mnist(picture: np.ndarray) -> np.ndarray:
 def load_image_file(path: str | os.PathLike[str]) -> np.ndarray:
     """Read an image file and turn it into a Fashion-MNIST-style 28x28 ``uint8`` image.
 
-    Taught in notebook 04. Any format Pillow reads (PNG, JPEG, GIF, BMP, WebP...), any
-    size, colour or grayscale, with or without transparency; see
-    :func:`picture_to_fashion_mnist`.
+    Taught in notebook 04. Any format Pillow reads (PNG, JPEG, GIF, BMP, TIFF, WebP...),
+    any size, colour or grayscale, 8 or 16 bits or floating point, palette, with or
+    without transparency, turned upright by its EXIF orientation; see
+    :func:`picture_to_fashion_mnist`. Large pictures are reduced to
+    :data:`PICTURE_WORKING_SIDE` pixels first (JPEGs while they are decoded), so a
+    48-megapixel photo fits in a small notebook's memory.
 
     Raises:
         FileNotFoundError: No such file.
-        ValueError: The file is empty, is not an image, is corrupt, or the picture is blank.
+        IsADirectoryError: The path is a folder.
+        PermissionError: The file cannot be read.
+        ValueError: The file is empty, is not an image, is corrupt, or the picture is
+            too small or blank. Every message names the file (absolute path) and the fix.
     """
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    from PIL import Image, UnidentifiedImageError
 
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such file.")
-    if path.stat().st_size == 0:
-        raise ValueError(f"{path}: the file is empty; expected an image file (PNG, JPEG, ...).")
+    path = _absolute(path)
+    _check_picture_path(path)
     try:
         with Image.open(path) as opened:
-            opened.load()
-            picture = ImageOps.exif_transpose(opened)
-            has_alpha = picture.mode in ("RGBA", "LA", "PA") or "transparency" in picture.info
-            array = np.asarray(picture.convert("RGBA" if has_alpha else "RGB"))
+            pixels = _decode_small(opened)
     except UnidentifiedImageError:
         raise ValueError(
             f"{path}: not an image file that can be read (PNG, JPEG, GIF, BMP, WebP...). "
             "Check that it is a picture and not, say, a text or HTML file saved with an image name."
         ) from None
+    except Image.DecompressionBombError as error:
+        raise ValueError(
+            f"{path}: the picture is too large to open safely ({error}). Save a smaller copy: "
+            "a few megapixels are plenty for a 28x28 image."
+        ) from None
+    except PermissionError:
+        raise PermissionError(
+            f"{path}: permission denied: the file cannot be read. Copy it somewhere you can read."
+        ) from None
     except (OSError, SyntaxError) as error:
-        raise ValueError(f"{path}: the image data is corrupt or truncated ({error}).") from None
-    return picture_to_fashion_mnist(array)
+        raise ValueError(
+            f"{path}: the image data is corrupt or truncated ({error}). Save or download it again."
+        ) from None
+    try:
+        return picture_to_fashion_mnist(pixels)
+    except ValueError as error:
+        raise ValueError(f"{path}: {error}") from None
+
+
+def _check_picture_path(path: Path) -> None:
+    if path.is_dir():
+        raise IsADirectoryError(
+            f"{path}: a folder, not an image file. Pass the path of one picture inside it, "
+            f"for example {path / 'my_shirt.jpg'}."
+        )
+    if not path.exists():
+        raise FileNotFoundError(
+            f"{path}: no such file. Check the name and the folder (a relative path starts from the "
+            f"working folder, {os.getcwd()}: in a notebook, the notebook's folder)."
+        )
+    if path.stat().st_size == 0:
+        raise ValueError(f"{path}: the file is empty; expected an image file (PNG, JPEG, ...).")
+
+
+def _decode_small(opened: Image.Image) -> np.ndarray:
+    """Decode an opened Pillow image, upright and reduced, into an array for picture_to_fashion_mnist.
+
+    8-bit pictures become RGB or RGBA ``uint8``; 16-bit, 32-bit and float ones keep
+    their values (one channel), so that nothing is clipped.
+    """
+    from PIL import ImageOps
+
+    longest = max(opened.size)
+    if longest > PICTURE_WORKING_SIDE:  # JPEG: decode at 1/2, 1/4 or 1/8 size directly.
+        ratio = PICTURE_WORKING_SIDE / longest
+        opened.draft(opened.mode, (max(1, int(opened.width * ratio)), max(1, int(opened.height * ratio))))
+    opened.load()
+    ImageOps.exif_transpose(opened, in_place=True)
+    picture = _shrink(opened, PICTURE_WORKING_SIDE)
+    if picture.mode in ("I", "F") or picture.mode.startswith("I;16"):
+        return np.asarray(picture)
+    has_alpha = picture.mode in ("RGBA", "LA", "PA") or "transparency" in picture.info
+    return np.asarray(picture.convert("RGBA" if has_alpha else "RGB"))
+
+
+def _shrink(picture: Image.Image, side: int) -> Image.Image:
+    """``picture`` with its longer side reduced to ``side`` pixels (area average), if longer."""
+    from PIL import Image
+
+    longest = max(picture.size)
+    if longest <= side:
+        return picture
+    size = tuple(max(1, round(extent * side / longest)) for extent in picture.size)
+    # Palettes and 1-bit pictures cannot be averaged: pick pixels instead.
+    resample = Image.Resampling.NEAREST if picture.mode in ("1", "P", "PA") else Image.Resampling.BOX
+    return picture.resize(size, resample)

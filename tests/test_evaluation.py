@@ -261,6 +261,16 @@ def test_classify_image_returns_top_classes(tmp_path, trained_model):
     assert top[0][1] >= top[1][1]
 
 
+def test_classify_image_reads_a_white_garment_on_a_transparent_background(tmp_path, trained_model):
+    """The awkward files of tests/test_pictures.py go through load_image_file; this one classifies."""
+    model, images, _ = trained_model
+    rgba = np.full((*images[0].shape, 4), 255, dtype=np.uint8)
+    rgba[..., 3] = np.where(images[0] > 128, 255, 0)  # Class 0: a bright square on the left.
+    Image.fromarray(rgba).save(tmp_path / "left.png")
+    top = classify_image(model, tmp_path / "left.png", top=1, class_names=["left", "right"])
+    assert top[0][0] == "left"
+
+
 def test_flip_average_is_the_mean_of_an_image_and_its_mirror(left_right_model):
     images = np.stack([square(2), square(18), square(10)])
     plain = predict_probabilities(left_right_model, images)

@@ -1,0 +1,189 @@
+"""Any picture: 16-bit, float, palette, transparent, EXIF-rotated and huge files all load.
+
+Each awkward file is made with Pillow and must give what the plain 8-bit picture of the
+same garment gives: a 28x28 ``uint8`` image, garment bright on a dark background as in
+Fashion-MNIST. Every error names the file by its absolute path and says how to fix it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from fmnist_utils.data import load_image_file
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+TOLERANCE = 2  # Of 255: rounding differences between equivalent pictures.
+
+
+def garment(height: int = 120, width: int = 90) -> np.ndarray:
+    """A dark T-shirt on a light background, 8-bit gray; every flip or rotation changes it.
+
+    The sleeves are at the top, and the left one is longer than the right one.
+    """
+    picture = np.full((height, width), 235, dtype=np.uint8)
+    picture[height // 5 : height // 3, width // 8 : width - width // 8] = 40  # Sleeves.
+    picture[height // 5 : height * 2 // 5, width // 8 : width // 3] = 40  # The longer left sleeve.
+    picture[height // 5 : height - height // 8, width // 3 : width - width // 3] = 40  # Body.
+    return picture
+
+
+def garment_mask(height: int = 120, width: int = 90) -> np.ndarray:
+    return garment(height, width) < 128
+
+
+def reference(tmp_path: Path) -> np.ndarray:
+    """What the plain 8-bit grayscale PNG of the garment gives."""
+    path = tmp_path / "reference.png"
+    Image.fromarray(garment()).save(path)
+    return load_image_file(path)
+
+
+def transparent_background(color: int, background_color: int) -> Image.Image:
+    """The garment in ``color``, opaque, on a fully transparent background of ``background_color``."""
+    rgba = np.full((*garment().shape, 4), background_color, dtype=np.uint8)
+    rgba[..., 3] = 0
+    rgba[garment_mask()] = (color, color, color, 255)
+    return Image.fromarray(rgba)
+
+
+def palette_with_transparency() -> Image.Image:
+    """A white garment on a transparent background, palette mode (as GIFs and small PNGs are)."""
+    picture = Image.fromarray(np.where(garment_mask(), 1, 0).astype(np.uint8), mode="L").convert("P")
+    picture.putpalette([0, 0, 0, 255, 255, 255])
+    picture.info["transparency"] = 0
+    return picture
+
+
+WRITERS: dict[str, Callable[[], Image.Image]] = {
+    "16-bit full range": lambda: Image.fromarray(garment().astype(np.uint16) * 257),
+    "16-bit dim (12 bits used)": lambda: Image.fromarray(garment().astype(np.uint16) * 16),
+    "float32 0..1 (mode F)": lambda: Image.fromarray(garment().astype(np.float32) / 255),
+    "float32 any range (mode F)": lambda: Image.fromarray((garment().astype(np.float32) - 300) * 0.01),
+    "palette": lambda: Image.fromarray(garment()).convert("P"),
+    "palette, transparent background": palette_with_transparency,
+    "white on transparent black": lambda: transparent_background(255, 0),
+    "white on transparent white": lambda: transparent_background(255, 255),
+    "black on transparent black": lambda: transparent_background(0, 0),
+    "gray and alpha (LA)": lambda: transparent_background(255, 0).convert("LA"),
+}
+
+
+@pytest.mark.parametrize("kind", list(WRITERS))
+def test_awkward_pictures_load_like_the_8_bit_picture(tmp_path, kind):
+    picture = WRITERS[kind]()
+    path = tmp_path / ("picture.tif" if picture.mode == "F" else "picture.png")
+    picture.save(path)
+    image = load_image_file(path)
+    assert image.shape == (28, 28)
+    assert image.dtype == np.uint8
+    assert image[14, 14] > 200  # The garment: bright, centred.
+    assert image[-1, 0] == 0  # Beside the body, under a sleeve: black background.
+    assert np.abs(image.astype(int) - reference(tmp_path)).max() <= TOLERANCE
+
+
+# Orientation tag -> how the camera stored an upright picture (the inverse of what a viewer does).
+STORED = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_90,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_270,
+}
+
+
+@pytest.mark.parametrize("size", [(90, 120), (2400, 3200)], ids=["small", "large"])
+@pytest.mark.parametrize("orientation", list(STORED))
+def test_exif_rotated_jpeg_gives_the_upright_result(tmp_path, orientation, size):
+    width, height = size
+    upright = Image.fromarray(garment(height, width)).convert("RGB")
+    upright.save(tmp_path / "upright.jpg", quality=95)
+    stored = upright.transpose(STORED[orientation])
+    exif = Image.Exif()
+    exif[0x0112] = orientation  # Orientation.
+    stored.save(tmp_path / "rotated.jpg", quality=95, exif=exif)
+    stored.save(tmp_path / "ignored.jpg", quality=95)  # The same pixels, without the tag.
+    expected = load_image_file(tmp_path / "upright.jpg")
+    np.testing.assert_allclose(load_image_file(tmp_path / "rotated.jpg"), expected, atol=TOLERANCE)
+    assert np.abs(load_image_file(tmp_path / "ignored.jpg").astype(int) - expected).max() > 100
+
+
+def write_tiny(path: Path) -> None:
+    Image.new("L", (1, 1), 200).save(path)
+
+
+def write_blank(path: Path) -> None:
+    Image.new("RGB", (60, 40), (128, 128, 128)).save(path)
+
+
+def write_transparent(path: Path) -> None:
+    Image.new("RGBA", (60, 40), (255, 255, 255, 0)).save(path)
+
+
+def write_text(path: Path) -> None:
+    path.write_text("not a picture")
+
+
+def write_truncated(path: Path) -> None:
+    Image.fromarray(garment()).save(path)
+    path.write_bytes(path.read_bytes()[:-40])  # Part of the pixel data and the end are lost.
+
+
+ERRORS = {
+    "1x1": (write_tiny, ValueError, r"the picture is too small to classify: 1x1 pixels\. Use a photo"),
+    "blank": (write_blank, ValueError, r"the picture is blank: .* Use a photo of one garment"),
+    "fully transparent": (write_transparent, ValueError, r"fully transparent: .* Use a photo"),
+    "text": (write_text, ValueError, r"not an image file that can be read .* Check that it is a picture"),
+    "truncated": (write_truncated, ValueError, r"corrupt or truncated .* Save or download it again"),
+    "empty": (lambda path: path.write_bytes(b""), ValueError, r"the file is empty"),
+    "folder": (lambda path: path.mkdir(), IsADirectoryError, r"a folder, not an image file\. Pass the path"),
+    "missing": (lambda path: None, FileNotFoundError, r"no such file\. Check the name and the folder"),
+}
+
+
+@pytest.mark.parametrize("case", list(ERRORS))
+def test_every_error_names_the_file_by_its_absolute_path(tmp_path, monkeypatch, case):
+    write, error_type, message = ERRORS[case]
+    (tmp_path / "photos").mkdir()
+    write(tmp_path / "photos" / "folder.png")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(error_type, match=message) as info:
+        load_image_file(Path("photos") / "folder.png")  # Relative: from the working folder.
+    assert str(info.value).startswith(f"{tmp_path / 'photos' / 'folder.png'}: ")
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root reads any file")
+def test_unreadable_file_says_permission_denied(tmp_path):
+    path = tmp_path / "locked.png"
+    Image.fromarray(garment()).save(path)
+    path.chmod(0)
+    with pytest.raises(PermissionError, match=rf"^{path}: permission denied"):
+        load_image_file(path)
+
+
+def load_benchmark():
+    spec = importlib.util.spec_from_file_location("picture_memory", BENCHMARKS / "picture_memory.py")
+    module = sys.modules["picture_memory"] = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.skipif(not Path("/proc/self/clear_refs").exists(), reason="measures Linux's VmHWM")
+def test_large_jpeg_loads_in_little_memory(tmp_path):
+    """A 12-megapixel JPEG within its share (a quarter) of the 48-megapixel goal of 300 MB."""
+    benchmark = load_benchmark()
+    photo = benchmark.make_photo(tmp_path / "photo.jpg", 4000, 3000)
+    figures = benchmark.measure(photo)
+    assert figures["extra"] < benchmark.goal_bytes(12), figures
+    image = load_image_file(photo)
+    assert image[14, 14] > 200  # The T-shirt's body, light on black.
+    assert image[-1, 0] == 0
