@@ -16,7 +16,7 @@ endif
 # Jupyter refuses to start as root (containers, some cloud shells) unless told it may.
 LAB_FLAGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: help kernel lab test lint format execute data student assignment autograde grades badges bench clean distclean
+.PHONY: help kernel lab test stacks lint format execute data student assignment autograde grades badges bench clean distclean
 
 help:  ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -80,6 +80,9 @@ test: $(VENV)/.installed-dev  ## Lint, package tests, every notebook under nbval
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=1800 tests $(NOTEBOOKS)
+
+stacks: $(VENV)/.installed-dev  ## The same suite on the lowest declared versions and on Colab's (nox).
+	$(BIN)/nox -s lowest colab
 
 lint: $(VENV)/.installed-dev  ## Ruff, lint and format check.
 	$(BIN)/ruff check .

@@ -15,6 +15,7 @@ import pytest
 import fmnist_utils
 from fmnist_utils import environment
 from fmnist_utils.config import (
+    QUICK_ENV_VAR,
     QUICK_MAX_EPOCHS,
     QUICK_TEST_SIZE,
     QUICK_TRAIN_SIZE,
@@ -191,6 +192,7 @@ def test_work_dir_is_the_course_folder_whatever_the_working_folder(tmp_path, mon
 
 
 def test_work_dir_variable_is_made_absolute(tmp_path, monkeypatch):
+    monkeypatch.delenv(QUICK_ENV_VAR, raising=False)  # Full mode's run names, whatever the suite's mode.
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv(WORK_DIR_ENV_VAR, "course-work")
     config = get_config()

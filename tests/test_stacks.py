@@ -101,4 +101,6 @@ def test_nox_has_a_session_for_each_stack():
         assert constraints is None or (ROOT / constraints).is_file()
     ci = (ROOT / ".ci" / "run").read_text()
     assert "make test" in ci
-    assert "nox -s lowest colab" in ci  # CI runs the extra stacks too.
+    assert "\nmake stacks" in ci  # CI runs the extra stacks too ...
+    makefile = (ROOT / "Makefile").read_text()
+    assert "nox -s lowest colab" in makefile.split("\nstacks:", 1)[1].split("\n\n", 1)[0]  # ... with nox.
