@@ -7,10 +7,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 NOTEBOOKS ?= $(wildcard notebooks/[0-9][0-9]_*.ipynb)
 
-# Notebooks run with notebooks/ as their working folder: make a relative data path absolute.
+# Notebooks run with notebooks/ as their working folder: make relative data and work paths absolute.
 ifdef FMNIST_DATA_DIR
 override FMNIST_DATA_DIR := $(abspath $(FMNIST_DATA_DIR))
 export FMNIST_DATA_DIR
+endif
+ifdef FMNIST_WORK_DIR
+override FMNIST_WORK_DIR := $(abspath $(FMNIST_WORK_DIR))
+export FMNIST_WORK_DIR
 endif
 
 # Jupyter refuses to start as root (containers, some cloud shells) unless told it may.

@@ -30,7 +30,7 @@ LOG_LINE = re.compile(
     r"|WARNING: All log messages before absl::InitializeLog\(\) is called"
     r"|To enable the following instructions: .* rebuild TensorFlow)"
 )
-_CUDA_WORDS = ("cuda", "cuInit", "cudnn", "cufft", "cublas", "GPU")
+_CUDA_WORDS = ("cuda", "cuinit", "cudnn", "cufft", "cublas", "gpu")  # Compared in lower case.
 
 
 def has_nvidia_driver() -> bool:
@@ -39,7 +39,7 @@ def has_nvidia_driver() -> bool:
 
 
 def kept_lines(lines: list[str], *, gpu_expected: bool) -> list[str]:
-    """Return the lines to show: all but TensorFlow's log lines, CUDA errors kept on a GPU machine.
+    """Return the lines to show: all but TensorFlow's log lines; on a GPU machine, CUDA's kept.
 
     Args:
         lines: What TensorFlow wrote to standard error.
@@ -51,7 +51,9 @@ def kept_lines(lines: list[str], *, gpu_expected: bool) -> list[str]:
         level = match and (match["absl"] or match["tf"])
         if match is None or level == "F" or (gpu_expected and level == "E"):
             kept.append(line)
-        elif level == "E" and not any(word in line for word in _CUDA_WORDS):
+        elif gpu_expected and level == "W" and any(word in line.lower() for word in _CUDA_WORDS):
+            kept.append(line)  # "Cannot dlopen some GPU libraries": why a GPU goes unused.
+        elif level == "E" and not any(word in line.lower() for word in _CUDA_WORDS):
             kept.append(line)  # An error that has nothing to do with a missing GPU.
     return kept
 
@@ -61,7 +63,11 @@ def _file_descriptor_2_captured() -> Iterator[list[str]]:
     """Send what is written to file descriptor 2 to a list of lines, filled on exit."""
     lines: list[str] = []
     sys.stderr.flush()
-    saved = os.dup(2)
+    try:
+        saved = os.dup(2)
+    except OSError:  # No standard error to hold back (closed): nothing to hide either.
+        yield lines
+        return
     with tempfile.TemporaryFile() as capture:
         os.dup2(capture.fileno(), 2)
         try:

@@ -145,15 +145,16 @@ def default_work_dir() -> Path:
     2. the course's ``notebooks/`` folder, when ``fmnist_utils`` runs from a copy of the
        course (``make lab``, Binder), so that notebook 04 finds the model notebook 03 saved
        even when JupyterLab was started in another folder;
-    3. otherwise (the package installed with pip, as on Colab) the current working folder.
+    3. otherwise (the package installed with pip, as on Colab, or a course folder the
+       student cannot write to) the current working folder.
     """
     chosen = os.environ.get(WORK_DIR_ENV_VAR, "").strip()
     if chosen:
         return Path(chosen).expanduser().resolve()
     course_notebooks = Path(__file__).resolve().parent.parent / "notebooks"
-    if (course_notebooks / "00_getting_started.ipynb").is_file():
+    if (course_notebooks / "00_getting_started.ipynb").is_file() and os.access(course_notebooks, os.W_OK):
         return course_notebooks
-    return Path.cwd()
+    return Path.cwd()  # Installed with pip, or a course folder shared read-only (JupyterHub).
 
 
 @dataclass(frozen=True)

@@ -1109,7 +1109,7 @@ def load_image_file(path: str | os.PathLike[str]) -> np.ndarray:
         raise PermissionError(
             f"{path}: permission denied: the file cannot be read. Copy it somewhere you can read."
         ) from None
-    except (OSError, SyntaxError) as error:
+    except (OSError, SyntaxError, ValueError) as error:  # Pillow's decoders raise all three.
         raise ValueError(
             f"{path}: the image data is corrupt or truncated ({error}). Save or download it again."
         ) from None

@@ -8,7 +8,8 @@ import platform
 import sys
 from collections.abc import Callable
 
-from fmnist_utils._tensorflow_log import has_nvidia_driver, quiet_tensorflow
+from fmnist_utils import _tensorflow_log
+from fmnist_utils._tensorflow_log import quiet_tensorflow
 from fmnist_utils.config import (
     SMALL_MACHINE_MALLOC_ARENAS,
     RunConfig,
@@ -33,8 +34,9 @@ MIN_TENSORFLOW = (2, 16)  # The first release that comes with Keras 3.
 MIN_KERAS = (3, 3)  # Before 3.3, BackupAndRestore does not resume a run (see pyproject.toml).
 _GPU_UNUSED = (
     "This machine has an NVIDIA driver, but TensorFlow found no GPU and will train on the CPU "
-    "(its CUDA messages are above). On Linux, `pip install 'tensorflow[and-cuda]'` installs the CUDA "
-    "libraries TensorFlow needs; on Colab, choose Runtime > Change runtime type > GPU again."
+    "(TensorFlow's CUDA messages, if it wrote any, are above). On Linux, "
+    "`pip install 'tensorflow[and-cuda]'` installs the CUDA libraries TensorFlow needs; on Colab, "
+    "choose Runtime > Change runtime type > GPU again."
 )
 
 
@@ -203,7 +205,7 @@ def setup(seed: int = DEFAULT_SEED, *, verbose: bool = True) -> RunConfig:
     keras.utils.set_random_seed(seed)
     sns.set_theme(context="notebook", style="whitegrid", palette="colorblind")
     mpl.rcParams["figure.dpi"] = 100
-    if has_nvidia_driver() and not any(device.device_type == "GPU" for device in devices):
+    if _tensorflow_log.has_nvidia_driver() and not any(device.device_type == "GPU" for device in devices):
         print(_GPU_UNUSED, file=sys.stderr)
 
     if verbose:

@@ -448,7 +448,7 @@ def fit_model(
     *,
     epochs: int,
     batch_size: int = 128,
-    run_dir: str | os.PathLike[str] = "runs/model",
+    run_dir: str | os.PathLike[str] | None = None,
     monitor: str = "val_loss",
     patience: int | None = 4,
     reduce_lr_patience: int | None = 2,
@@ -475,7 +475,9 @@ def fit_model(
             then ``monitor`` is its training counterpart (``val_loss`` becomes ``loss``).
         epochs: The most epochs to train.
         batch_size: Examples per training step.
-        run_dir: The run's folder (see the module docstring).
+        run_dir: The run's folder (see the module docstring); ``None``: ``runs/model`` in the
+            course's work folder (:func:`fmnist_utils.config.default_work_dir`), whatever the
+            working folder.
         monitor: The validation metric for early stopping and the checkpoint.
         patience: Epochs without improvement before stopping; ``None``: never stop early.
         reduce_lr_patience: Epochs without improvement before halving the learning rate;
@@ -503,11 +505,12 @@ def fit_model(
         validate_labels(labels, name=f"{name} labels")
     if validation is None:
         monitor = monitor.removeprefix("val_")
-    backup = Path(run_dir) / "backup"
+    machine = get_config()  # A small machine (Binder) gets smaller buffers and batches.
+    run_dir = machine.run_dir("model") if run_dir is None else Path(run_dir)
+    backup = run_dir / "backup"
     if not (backup.is_dir() and any(backup.iterdir())):
         # A fresh run (not the resumption of an interrupted one) starts a fresh log.
-        (Path(run_dir) / "training_log.csv").unlink(missing_ok=True)
-    machine = get_config()  # A small machine (Binder) gets smaller buffers and batches.
+        (run_dir / "training_log.csv").unlink(missing_ok=True)
     train_dataset = make_dataset(
         *train,
         batch_size=batch_size,
@@ -554,7 +557,7 @@ def fit_model(
         images_per_second=epochs_run * len(train[1]) / seconds if seconds > 0 else float("nan"),
         epochs_run=epochs_run,
         best_epoch=history.epoch[best_index] + 1 if history.epoch else 0,
-        run_dir=Path(run_dir),
+        run_dir=run_dir,
         elapsed=list(clock.elapsed),
     )
 
@@ -564,7 +567,7 @@ def train_baseline(
     validation: tuple[np.ndarray, np.ndarray],
     *,
     epochs: int | None = None,
-    run_dir: str | os.PathLike[str] = "runs/baseline",
+    run_dir: str | os.PathLike[str] | None = None,
     tensorboard: bool = False,
     verbose: int | str = 2,
 ) -> tuple[keras.Model, TrainingResult]:
@@ -593,7 +596,7 @@ def train_baseline(
         batch_size=BASELINE_RECIPE["batch_size"],
         patience=BASELINE_RECIPE["patience"],
         reduce_lr_patience=BASELINE_RECIPE["reduce_lr_patience"],
-        run_dir=run_dir,
+        run_dir=get_config().run_dir("baseline") if run_dir is None else run_dir,
         tensorboard=tensorboard,
         verbose=verbose,
     )
@@ -681,7 +684,7 @@ def train_with_recipe(
     *,
     recipe: dict | None = None,
     epochs: int | None = None,
-    run_dir: str | os.PathLike[str] = "runs/model",
+    run_dir: str | os.PathLike[str] | None = None,
     tensorboard: bool = False,
     verbose: int | str = 2,
 ) -> TrainingResult:
@@ -743,7 +746,7 @@ def train_improved(
     *,
     recipe: dict | None = None,
     epochs: int | None = None,
-    run_dir: str | os.PathLike[str] = "runs/improved",
+    run_dir: str | os.PathLike[str] | None = None,
     tensorboard: bool = False,
     verbose: int | str = 2,
 ) -> tuple[keras.Model, TrainingResult]:
@@ -771,7 +774,7 @@ def train_improved(
         validation,
         recipe=recipe,
         epochs=epochs,
-        run_dir=run_dir,
+        run_dir=get_config().run_dir("improved") if run_dir is None else run_dir,
         tensorboard=tensorboard,
         verbose=verbose,
     )

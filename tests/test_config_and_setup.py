@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import random
 import re
@@ -199,6 +200,15 @@ def test_work_dir_variable_is_made_absolute(tmp_path, monkeypatch):
     assert config.work_dir == tmp_path / "course-work"
     monkeypatch.chdir(tmp_path.parent)  # Later changes of working folder change nothing.
     assert config.run_dir("baseline") == tmp_path / "course-work/runs/baseline"
+
+
+def test_work_dir_is_the_working_folder_when_the_course_folder_is_read_only(tmp_path, monkeypatch):
+    """A course installed read-only for a class (JupyterHub): saving a model must not fail."""
+    from fmnist_utils import config as config_module
+
+    monkeypatch.setattr(config_module.os, "access", lambda path, mode: mode != os.W_OK)
+    monkeypatch.chdir(tmp_path)
+    assert default_work_dir() == tmp_path
 
 
 def test_work_dir_outside_a_copy_of_the_course_is_the_working_folder(tmp_path, monkeypatch):

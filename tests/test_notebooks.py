@@ -7,6 +7,7 @@ who presses Shift+Enter twice does, in quick mode.
 
 from __future__ import annotations
 
+import ast
 import base64
 import os
 import re
@@ -46,9 +47,29 @@ def test_tensorflow_start_log_is_recognised_and_dropped_on_a_cpu_machine():
 
 
 def test_cuda_errors_are_kept_when_the_machine_has_a_gpu_driver():
-    kept = kept_lines(TENSORFLOW_START_LOG, gpu_expected=True)
-    assert len(kept) == 2
-    assert all("cuInit" in line for line in kept)
+    warning = "W0000 00:00:1.0   1 gpu_device.cc:2344] Cannot dlopen some GPU libraries. Skipping."
+    kept = kept_lines([*TENSORFLOW_START_LOG, warning], gpu_expected=True)
+    assert kept[-1] == warning
+    assert len(kept) == 3
+    assert all("cuInit" in line for line in kept[:2])
+    assert warning not in kept_lines([warning], gpu_expected=False)
+
+
+def test_setup_says_when_a_gpu_goes_unused(monkeypatch, capsys):
+    """A GPU machine where TensorFlow finds no GPU: the student must hear of it, log or not."""
+    from fmnist_utils import _tensorflow_log, environment
+
+    monkeypatch.setattr(_tensorflow_log, "has_nvidia_driver", lambda: True)
+    environment.setup(verbose=False)
+    assert "found no GPU and will train on the CPU" in capsys.readouterr().err
+
+
+def test_setup_says_nothing_of_gpus_on_a_cpu_machine(monkeypatch, capsys):
+    from fmnist_utils import _tensorflow_log, environment
+
+    monkeypatch.setattr(_tensorflow_log, "has_nvidia_driver", lambda: False)
+    environment.setup(verbose=False)
+    assert capsys.readouterr().err == ""
 
 
 def test_other_lines_and_errors_are_kept():
@@ -159,9 +180,10 @@ def test_every_cell_runs_twice_from_any_folder(path, real_data_dir, tmp_path):
     doubled, origin = _twice(notebook)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    _execute(doubled, elsewhere, FMNIST_QUICK="1", FMNIST_DATA_DIR=str(real_data_dir))
+    _execute(doubled, elsewhere, FMNIST_QUICK="1", FMNIST_DATA_DIR=str(real_data_dir.resolve()))
 
-    assert _stderr(doubled.cells[0].outputs) == "", "the Setup cell must not show TensorFlow's log"
+    first_setup = next(cell for cell in doubled.cells if _is_setup(cell))
+    assert _stderr(first_setup.outputs) == "", "the Setup cell must not show TensorFlow's log"
     for cell, index in zip(doubled.cells, origin, strict=True):
         committed = notebook.cells[index]
         if "NBVAL_CHECK_OUTPUT" in committed.source:
@@ -214,3 +236,30 @@ def test_mistake_captions_are_shown_at_their_size():
     ]
     assert len(widths) == 2
     assert max(widths) <= 800, widths
+
+
+def _asserts_without_message(source: str) -> list[str]:
+    """The ``assert`` statements of a cell that would fail with a bare ``AssertionError``."""
+    magic = re.compile(r"^(\s*)[%!].*$", re.MULTILINE)  # IPython magics: not Python.
+    code = magic.sub(r"\1pass", source)
+    return [
+        ast.get_source_segment(code, node) or ""
+        for node in ast.walk(ast.parse(code))
+        if isinstance(node, ast.Assert)
+        and not (isinstance(node.msg, ast.JoinedStr) or isinstance(getattr(node.msg, "value", None), str))
+    ]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem[:2])
+def test_assert_cells_say_what_is_wrong(path):
+    """A student whose run went wrong reads a sentence, not a bare ``AssertionError:``.
+
+    Graded check cells are left out: ``assert verdict, verdict`` shows the check's hint, and
+    their hidden tests are the instructor's, stripped from the handouts.
+    """
+    bare = {
+        index: _asserts_without_message(cell.source)
+        for index, cell in enumerate(nbformat.read(path, as_version=4).cells)
+        if cell.cell_type == "code" and "check" not in cell.metadata.get("tags", [])
+    }
+    assert not {index: found for index, found in bare.items() if found}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -187,3 +188,18 @@ def test_large_jpeg_loads_in_little_memory(tmp_path):
     image = load_image_file(photo)
     assert image[14, 14] > 200  # The T-shirt's body, light on black.
     assert image[-1, 0] == 0
+
+
+def test_a_decoder_value_error_names_the_file(tmp_path, monkeypatch):
+    """Pillow raises ValueError for some broken files (bad EXIF, odd modes): name the file too."""
+    from fmnist_utils import data as data_module
+
+    path = tmp_path / "odd.png"
+    Image.new("L", (40, 40), 200).save(path)
+
+    def broken(opened):
+        raise ValueError("unrecognized data stream contents")
+
+    monkeypatch.setattr(data_module, "_decode_small", broken)
+    with pytest.raises(ValueError, match=rf"^{re.escape(str(path))}: the image data is corrupt"):
+        load_image_file(path)

@@ -139,6 +139,21 @@ def test_fit_model_writes_every_artifact_and_measures(tmp_path, tiny_data):
     assert reloaded.count_params() == model.count_params()
 
 
+def test_fit_model_without_a_run_dir_writes_to_the_work_folder_not_the_working_folder(
+    tmp_path, tiny_data, monkeypatch
+):
+    """A student's own fit_model call, from a notebook started elsewhere (exercise 03.4)."""
+    monkeypatch.setenv("FMNIST_WORK_DIR", str(tmp_path / "work"))
+    monkeypatch.delenv("FMNIST_QUICK", raising=False)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    result = fit_model(small_model(), *tiny_data, epochs=1, batch_size=16, patience=None, verbose=0)
+    assert result.run_dir == tmp_path / "work/runs/model"
+    assert (result.run_dir / "training_log.csv").is_file()
+    assert list(elsewhere.iterdir()) == []
+
+
 def test_early_stopping_restores_best_weights(tmp_path, tiny_data):
     keras.utils.set_random_seed(0)
     model = compile_model(build_baseline_cnn(filters=(4,), dense_units=8), learning_rate=0.5)  # Diverges.
