@@ -7,7 +7,9 @@ as a red block: absl's ``All log messages before absl::InitializeLog()`` warning
 cuInit``. ``TF_CPP_MIN_LOG_LEVEL`` does not reach the lines written before absl's logging
 starts. :func:`quiet_tensorflow` sends file descriptor 2 to a temporary file while
 TensorFlow starts, then shows again every line that is not such a log line, and the CUDA
-errors too when the machine has an NVIDIA driver (a GPU that fails must be seen).
+errors too when the machine has an NVIDIA driver (a GPU that fails must be seen). A
+fatal error that ends the process while TensorFlow starts leaves the file behind; the next
+start shows its message (:func:`report_crashed_start`).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["LOG_LINE", "has_nvidia_driver", "kept_lines", "quiet_tensorflow"]
+__all__ = ["LOG_LINE", "has_nvidia_driver", "kept_lines", "quiet_tensorflow", "report_crashed_start"]
 
 #: TensorFlow's C++ log lines: absl's format (TF 2.17 and later) and TensorFlow's own (2.16),
 #: with the level letter captured, plus absl's one-off warning and cpu_feature_guard's second line.
@@ -58,6 +60,11 @@ def kept_lines(lines: list[str], *, gpu_expected: bool) -> list[str]:
     return kept
 
 
+def _capture_path(pid: int) -> Path:
+    """Where the held-back output of process ``pid`` waits: it outlives a process that crashes."""
+    return Path(tempfile.gettempdir()) / f"fmnist-tensorflow-start-{pid}.log"
+
+
 @contextmanager
 def _file_descriptor_2_captured() -> Iterator[list[str]]:
     """Send what is written to file descriptor 2 to a list of lines, filled on exit."""
@@ -68,15 +75,56 @@ def _file_descriptor_2_captured() -> Iterator[list[str]]:
     except OSError:  # No standard error to hold back (closed): nothing to hide either.
         yield lines
         return
-    with tempfile.TemporaryFile() as capture:
-        os.dup2(capture.fileno(), 2)
+    path = _capture_path(os.getpid())
+    try:
+        with path.open("w+b") as capture:
+            os.dup2(capture.fileno(), 2)
+            try:
+                yield lines
+            finally:
+                os.dup2(saved, 2)
+                capture.seek(0)
+                lines.extend(capture.read().decode(errors="replace").splitlines())
+    finally:
+        os.close(saved)
+        path.unlink(missing_ok=True)
+
+
+def _process_is_gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # Signal 0: only asks whether the process exists.
+    except ProcessLookupError:
+        return True
+    except OSError:  # Another user's process.
+        return False
+    return False
+
+
+def report_crashed_start() -> None:
+    """Show what TensorFlow wrote before it killed an earlier kernel (a fatal error while starting).
+
+    A fatal error (``LOG(FATAL)``, a CPU without the instructions TensorFlow needs) ends
+    the process inside :func:`quiet_tensorflow`, before it can write back what it held.
+    The file it held it in stays behind; the next start shows it, then removes it.
+    """
+    if os.name != "posix":  # os.kill(pid, 0) would signal the process on Windows.
+        return
+    for path in Path(tempfile.gettempdir()).glob("fmnist-tensorflow-start-*.log"):
+        pid = path.stem.rsplit("-", 1)[-1]
         try:
-            yield lines
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            capture.seek(0)
-            lines.extend(capture.read().decode(errors="replace").splitlines())
+            if not pid.isdigit() or path.stat().st_uid != os.getuid() or not _process_is_gone(int(pid)):
+                continue
+            lines = kept_lines(path.read_text(errors="replace").splitlines(), gpu_expected=True)
+            path.unlink()
+        except OSError:
+            continue
+        if lines:
+            print(
+                "TensorFlow stopped an earlier kernel while it started, with this message:",
+                *lines,
+                sep="\n",
+                file=sys.stderr,
+            )
 
 
 @contextmanager
@@ -89,6 +137,7 @@ def quiet_tensorflow() -> Iterator[None]:
     and warning lines.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    report_crashed_start()
     lines: list[str] = []
     try:
         with _file_descriptor_2_captured() as lines:

@@ -12,7 +12,9 @@ import base64
 import os
 import re
 import struct
+import subprocess
 import sys
+import tempfile
 
 import nbformat
 import pytest
@@ -97,6 +99,31 @@ def test_quiet_tensorflow_still_shows_what_was_written_when_the_block_fails(capf
     with pytest.raises(ImportError):
         failing_import()
     assert capfd.readouterr().err == "libtensorflow.so: cannot open\n"
+
+
+def test_a_fatal_error_while_tensorflow_starts_is_shown_at_the_next_start(tmp_path, monkeypatch, capfd):
+    """TensorFlow aborts the kernel (LOG(FATAL)): its message must reach the student after all."""
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(tempfile, "tempdir", None)  # Read TMPDIR again.
+    crash = (
+        "import os\n"
+        "from fmnist_utils._tensorflow_log import quiet_tensorflow\n"
+        "with quiet_tensorflow():\n"
+        f"    os.write(2, {TENSORFLOW_START_LOG[1]!r}.encode() + b'\\n')\n"
+        "    os.write(2, b'F0000 00:00:1.0   7 cpu_feature_guard.cc:1] Check failed: AVX is missing\\n')\n"
+        "    os.abort()\n"
+    )
+    crashed = subprocess.run([sys.executable, "-c", crash], capture_output=True, text=True, check=False)
+    assert crashed.returncode != 0
+    assert "Check failed" not in crashed.stderr  # Held back when the process died ...
+    capfd.readouterr()
+    with quiet_tensorflow():
+        pass
+    shown = capfd.readouterr().err
+    assert "TensorFlow stopped an earlier kernel" in shown  # ... and shown at the next start,
+    assert "Check failed: AVX is missing" in shown
+    assert "oneDNN" not in shown
+    assert list(tmp_path.glob("fmnist-tensorflow-start-*")) == []  # once.
 
 
 def _stderr(outputs: list) -> str:
