@@ -167,7 +167,9 @@ def release_free_memory() -> bool:
 def setup(seed: int = DEFAULT_SEED, *, verbose: bool = True) -> RunConfig:
     """Prepare a notebook: seed everything, set the plot style, report the environment.
 
-    Seeds Python's ``random``, NumPy and TensorFlow through
+    Starts TensorFlow without the C++ log lines it writes as it starts (errors, and a GPU
+    it cannot use, are still shown: :mod:`fmnist_utils._tensorflow_log`). Seeds Python's
+    ``random``, NumPy and TensorFlow through
     ``keras.utils.set_random_seed``, so that a notebook run twice gives the same
     splits, initial weights and shuffles. Prints the Python, TensorFlow and Keras
     versions, the devices TensorFlow sees, and whether quick mode is on. Gives
