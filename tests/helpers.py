@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import os
 import struct
 from pathlib import Path
 
@@ -14,6 +15,15 @@ from fmnist_utils.data import FILES, DataFile
 TINY_COUNTS = {"train": 30, "test": 10}
 #: The course's notebooks.
 NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+
+
+def student_environment() -> dict[str, str]:
+    """``os.environ`` as a student's Jupyter sees it: without ``PYTEST_CURRENT_TEST``.
+
+    Under pytest, ipykernel hides what a kernel writes to its standard error (TensorFlow's
+    C++ log); a kernel started with this environment shows it, as JupyterLab does.
+    """
+    return {name: value for name, value in os.environ.items() if name != "PYTEST_CURRENT_TEST"}
 
 
 def idx_bytes(array: np.ndarray, magic: int | None = None) -> bytes:

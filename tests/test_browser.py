@@ -30,7 +30,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from helpers import NOTEBOOKS_DIR
+from helpers import NOTEBOOKS_DIR, student_environment
 
 from fmnist_utils.student import write_student_versions
 
@@ -89,9 +89,7 @@ def _serve(tmp_path: Path, real_data_dir: Path, notebook: Path):
     shutil.copy(notebook, root / notebook.name)
     port, token = _free_port(), secrets.token_hex(16)
     environment = {
-        # Not PYTEST_CURRENT_TEST: under pytest, ipykernel hides what a kernel writes to its
-        # standard error (TensorFlow's C++ log); a student's JupyterLab shows it.
-        **{name: value for name, value in os.environ.items() if name != "PYTEST_CURRENT_TEST"},
+        **student_environment(),  # Kernels show their standard error, as a student's do.
         "FMNIST_DATA_DIR": str(real_data_dir),  # The kernel reads the real data offline.
         "FMNIST_QUICK": "1",
         # Jupyter's own folders in the temporary folder: no user settings or saved layout.

@@ -18,7 +18,7 @@ import tempfile
 
 import nbformat
 import pytest
-from helpers import NOTEBOOKS_DIR
+from helpers import NOTEBOOKS_DIR, student_environment
 from nbclient import NotebookClient
 
 from fmnist_utils._tensorflow_log import LOG_LINE, kept_lines, quiet_tensorflow
@@ -137,10 +137,10 @@ def _is_setup(cell) -> bool:
 def _execute(notebook, folder, **settings: str) -> None:
     """Run ``notebook`` in a new kernel started in ``folder``, with these environment variables.
 
-    Without ``PYTEST_CURRENT_TEST``: ipykernel then shows what is written to the process's
-    standard error in the notebook, as JupyterLab does (it does not under pytest).
+    The kernel shows what is written to its standard error, as in JupyterLab
+    (:func:`helpers.student_environment`).
     """
-    env = {name: value for name, value in os.environ.items() if name != "PYTEST_CURRENT_TEST"}
+    env = student_environment()
     client = NotebookClient(
         notebook, timeout=1800, kernel_name="python3", resources={"metadata": {"path": str(folder)}}
     )
