@@ -112,18 +112,7 @@ def _check(exercise: str, *answers: str) -> Callable[[Callable[..., bool]], Call
     def decorate(function: Callable[..., bool]) -> Callable[..., CheckResult]:
         @functools.wraps(function)
         def check(*args: object, **kwargs: object) -> CheckResult:
-            for name, value in zip(answers, args, strict=False):
-                if value is None:
-                    return CheckResult(
-                        exercise, False, f"Exercise {exercise}: no answer yet. Store your answer in `{name}`."
-                    )
-            try:
-                function(*args, **kwargs)
-            except _NotYet as hint:
-                return _hint(exercise, str(hint))
-            except Exception as error:  # A check never raises: it says what it could not read.
-                return CheckResult(exercise, False, f"Exercise {exercise}: cannot check this yet: {error}")
-            return _correct(exercise)
+            return _verdict(exercise, answers, function, args, kwargs)
 
         check.__signature__ = inspect.signature(function).replace(return_annotation="CheckResult")  # type: ignore[attr-defined]
         return check
@@ -131,17 +120,40 @@ def _check(exercise: str, *answers: str) -> Callable[[Callable[..., bool]], Call
     return decorate
 
 
+def _verdict(
+    exercise: str, answers: Sequence[str], function: Callable[..., bool], args: tuple, kwargs: dict
+) -> CheckResult:
+    """What the check made by :func:`_check` answers when called with ``args``."""
+    for name, value in zip(answers, args, strict=False):
+        if value is None:
+            return CheckResult(
+                exercise, False, f"Exercise {exercise}: no answer yet. Store your answer in `{name}`."
+            )
+    try:
+        function(*args, **kwargs)
+    except _NotYet as hint:
+        return _hint(exercise, str(hint))
+    except Exception as error:  # A check never raises: it says what it could not read.
+        return CheckResult(exercise, False, f"Exercise {exercise}: cannot check this yet: {error}")
+    return _correct(exercise)
+
+
 def _open_ended(exercise: str, title: str, points: Sequence[str]) -> Callable[[], CheckResult]:
     """The check of an open-ended exercise: it lists what a good answer shows."""
-    lines = "\n".join(f"- {point}" for point in points)
-    message = f"Exercise {exercise} is open-ended: no single answer. A good answer\n{lines}"
 
     def check() -> CheckResult:
-        return CheckResult(exercise, None, message)
+        return _open_ended_verdict(exercise, points)
 
     check.__name__ = check.__qualname__ = f"exercise_{exercise.replace('.', '_')}"
     check.__doc__ = f"Exercise {exercise} (open-ended): {title}."
     return check
+
+
+def _open_ended_verdict(exercise: str, points: Sequence[str]) -> CheckResult:
+    lines = "\n".join(f"- {point}" for point in points)
+    return CheckResult(
+        exercise, None, f"Exercise {exercise} is open-ended: no single answer. A good answer\n{lines}"
+    )
 
 
 # Reading answers: each returns the value, or raises _NotYet with what is wrong with its type.

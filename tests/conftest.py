@@ -32,6 +32,28 @@ def isolated_env(tmp_path, monkeypatch):
 
 
 @pytest.fixture
+def machine_memory(monkeypatch):
+    """Make this machine look as big as a test needs: ``machine_memory(16 * 2**30)``.
+
+    Sets the physical memory the package reads and removes ``MEM_LIMIT`` and any cgroup
+    limit, so a test of the large-machine path passes on a 2 GiB runner too (and a test
+    may set ``MEM_LIMIT`` afterwards). ``None``: the memory cannot be read at all.
+    """
+    from fmnist_utils import config
+
+    def set_memory(physical: int | None) -> None:
+        monkeypatch.delenv("MEM_LIMIT", raising=False)
+        monkeypatch.setattr(config, "_read_limit", lambda path: None)
+        if physical is None:
+            monkeypatch.setattr(config.os, "sysconf", lambda name: (_ for _ in ()).throw(ValueError(name)))
+        else:
+            pages = {"SC_PAGE_SIZE": 4096, "SC_PHYS_PAGES": physical // 4096}
+            monkeypatch.setattr(config.os, "sysconf", lambda name: pages[name])
+
+    return set_memory
+
+
+@pytest.fixture
 def tiny_data():
     """A learnable training/validation pair: each class is a bright square in its own place."""
     rng = np.random.default_rng(0)

@@ -51,7 +51,8 @@ def test_quick_mode_values(monkeypatch, value, expected):
     assert quick_mode() is expected
 
 
-def test_quick_mode_unset_is_full(monkeypatch):
+def test_quick_mode_unset_is_full(monkeypatch, machine_memory):
+    machine_memory(16 * 2**30)
     monkeypatch.delenv("FMNIST_QUICK", raising=False)
     assert get_config() == RunConfig(quick=False)
 
@@ -88,6 +89,15 @@ def test_subset_in_quick_mode_is_balanced_ordered_and_seeded(monkeypatch):
     assert len(get_config().subset(images, labels, "validation")[1]) == QUICK_TEST_SIZE
 
 
+def test_subset_follows_its_seed(monkeypatch):
+    monkeypatch.setenv("FMNIST_QUICK", "1")
+    labels = np.tile(np.arange(10), 600)
+    images = np.arange(6_000)
+    picks = {seed: get_config().subset(images, labels, seed=seed)[0] for seed in (0, 0, 1)}
+    assert not np.array_equal(picks[0], picks[1])  # Another seed, another pick.
+    np.testing.assert_array_equal(get_config().subset(images, labels, seed=1)[0], picks[1])
+
+
 def test_subset_in_full_mode_returns_everything():
     labels = np.tile(np.arange(10), 600)
     images = np.arange(6_000)
@@ -116,6 +126,18 @@ def test_setup_seeds_everything_and_reports(monkeypatch, capsys):
     assert "Keras 3." in output
     assert "Devices: CPU:0" in output
     assert "Quick mode: ON" in output
+
+
+def test_setup_follows_its_seed():
+    import tensorflow as tf
+
+    def draws(seed):
+        fmnist_utils.setup(seed=seed, verbose=False)
+        return (random.random(), np.random.rand(), float(tf.random.uniform(())))  # noqa: NPY002
+
+    first, other, again = draws(3), draws(4), draws(3)
+    assert first == again
+    assert all(a != b for a, b in zip(first, other, strict=True))  # Every generator follows the seed.
 
 
 def test_setup_rejects_bad_seed():
@@ -220,23 +242,8 @@ def test_work_dir_outside_a_copy_of_the_course_is_the_working_folder(tmp_path, m
     assert default_work_dir() == tmp_path
 
 
-def _no_cgroup(monkeypatch, physical: int | None = 16 * 2**30):
-    """Pretend there is no cgroup limit and ``physical`` bytes of memory."""
-    from fmnist_utils import config as config_module
-
-    monkeypatch.setattr(config_module, "_read_limit", lambda path: None)
-    if physical is None:
-        monkeypatch.setattr(config_module.os, "sysconf", lambda name: (_ for _ in ()).throw(ValueError(name)))
-    else:
-        monkeypatch.setattr(
-            config_module.os,
-            "sysconf",
-            lambda name: {"SC_PAGE_SIZE": 4096, "SC_PHYS_PAGES": physical // 4096}[name],
-        )
-
-
-def test_binder_mem_limit_makes_a_small_machine(monkeypatch):
-    _no_cgroup(monkeypatch)
+def test_binder_mem_limit_makes_a_small_machine(monkeypatch, machine_memory):
+    machine_memory(16 * 2**30)
     monkeypatch.setenv("MEM_LIMIT", str(2 * 2**30))  # What Binder (JupyterHub) sets.
     assert memory_limit_bytes() == 2 * 2**30
     assert get_config().small_machine
@@ -244,21 +251,19 @@ def test_binder_mem_limit_makes_a_small_machine(monkeypatch):
     assert get_config().small_machine  # Independent of quick mode.
 
 
-def test_large_machine_is_not_small(monkeypatch):
-    _no_cgroup(monkeypatch)
-    monkeypatch.delenv("MEM_LIMIT", raising=False)
+def test_large_machine_is_not_small(monkeypatch, machine_memory):
+    machine_memory(16 * 2**30)
     assert memory_limit_bytes() == 16 * 2**30
     assert not get_config().small_machine
     monkeypatch.setenv("MEM_LIMIT", "not a number")  # Ignored, not an error.
     assert memory_limit_bytes() == 16 * 2**30
 
 
-def test_smallest_limit_wins_and_unknown_is_not_small(monkeypatch, tmp_path):
+def test_smallest_limit_wins_and_unknown_is_not_small(monkeypatch, tmp_path, machine_memory):
     from fmnist_utils import config as config_module
 
     read_limit = config_module._read_limit
-    monkeypatch.delenv("MEM_LIMIT", raising=False)
-    _no_cgroup(monkeypatch, physical=None)
+    machine_memory(None)
     assert memory_limit_bytes() is None
     assert not get_config().small_machine
     cgroup = tmp_path / "memory.max"

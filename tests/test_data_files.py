@@ -8,7 +8,7 @@ import hashlib
 
 import numpy as np
 import pytest
-from helpers import idx_bytes, tiny_arrays, write_gz, write_tiny_dataset
+from helpers import idx_bytes, sha256_of, tiny_arrays, write_gz, write_tiny_dataset
 
 from fmnist_utils.data import (
     FILES,
@@ -354,3 +354,50 @@ def test_verify_folder_lists_every_problem(tiny_dataset):
     assert verify_folder(folder.parent / "tiny" / ".." / "tiny", write_tiny_dataset(folder)) == {
         key: folder / spec.name for key, spec in files.items()
     }
+
+
+def test_the_digest_covers_the_whole_file(tmp_path):
+    """A file bigger than the 1 MiB read blocks, changed near its end, fails verification."""
+    images = np.random.default_rng(0).integers(0, 256, size=(1500, 28, 28), dtype=np.uint8)  # 1.1 MB
+    path = tmp_path / "train-images-idx3-ubyte"
+    path.write_bytes(idx_bytes(images))
+    spec = DataFile("train-images-idx3-ubyte.gz", "images", 1500, "0" * 64, sha256_of(path))
+    verify_file(path, spec)
+    images[-1, -1, -1] ^= 0xFF  # One pixel of the last image: past the first MiB.
+    path.write_bytes(idx_bytes(images))
+    with pytest.raises(DatasetError, match=r"SHA-256 mismatch"):
+        verify_file(path, spec)
+
+
+@pytest.mark.parametrize("kind", ["images", "labels"])
+def test_idx_payload_longer_than_header_says(tmp_path, kind):
+    array = np.zeros((5, 28, 28) if kind == "images" else (5,), dtype=np.uint8)
+    path = write_gz(tmp_path / "x.gz", idx_bytes(array) + b"\0")
+    reader = read_idx_images if kind == "images" else read_idx_labels
+    with pytest.raises(DatasetError, match=r"longer than its header says: its header announces 5"):
+        reader(path)
+
+
+def test_wrong_magic_number_of_a_labels_file(tmp_path):
+    path = write_gz(tmp_path / "y.gz", idx_bytes(np.zeros(3, np.uint8), magic=0x0802))
+    with pytest.raises(DatasetError, match=r"wrong IDX magic number 0x00000802; an IDX labels file"):
+        read_idx_labels(path)
+
+
+def test_an_images_file_read_as_labels_says_they_were_swapped(tmp_path):
+    path = write_gz(tmp_path / "x.gz", idx_bytes(np.zeros((2, 28, 28), np.uint8)))
+    with pytest.raises(
+        DatasetError, match=r"starts with 0x00000801\. It looks like an images file and a labels"
+    ):
+        read_idx_labels(path)
+
+
+@pytest.mark.parametrize(("largest", "accepted"), [(9, True), (10, False)])
+def test_labels_must_lie_below_the_number_of_classes(tmp_path, largest, accepted):
+    labels = np.array([0, largest, 3], dtype=np.uint8)
+    path = write_gz(tmp_path / "y.gz", idx_bytes(labels))
+    if accepted:
+        np.testing.assert_array_equal(read_idx_labels(path), labels)
+        return
+    with pytest.raises(DatasetError, match=r"1 labels lie outside 0\.\.9 \(the first, at index 1, is 10\)"):
+        read_idx_labels(path)

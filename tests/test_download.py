@@ -210,3 +210,18 @@ def test_cli_check_without_a_folder_lists_where_it_looked(capsys, no_network):
     error = capsys.readouterr().err
     assert "No complete local copy of Fashion-MNIST on this machine (nothing was downloaded)." in error
     assert f"{keras_cache_dir()} (Keras dataset cache): does not exist" in error
+
+
+def test_a_modified_file_in_a_partly_filled_folder_is_refused_before_downloading(origin):
+    """The files already there are verified too: a well-formed but modified one stops the load."""
+    server, files = origin
+    cache = keras_cache_dir()
+    arrays = tiny_arrays()
+    arrays["train_labels"] = np.roll(arrays["train_labels"], 1)  # Well-formed, every label wrong.
+    write_tiny_dataset(cache, arrays)
+    (cache / files["test_labels"].name).unlink()
+    modified = (cache / files["train_labels"].name).read_bytes()
+    with pytest.raises(DatasetError, match=r"train-labels-idx1-ubyte\.gz: SHA-256 mismatch"):
+        load_fashion_mnist(mirrors=[server.mirror("good")], files=files)
+    assert server.requests == []  # Nothing fetched on top of a bad folder.
+    assert (cache / files["train_labels"].name).read_bytes() == modified  # Nor anything overwritten.

@@ -286,7 +286,7 @@ def test_flip_average_is_the_mean_of_an_image_and_its_mirror(left_right_model):
         predict_probabilities(left_right_model, images.astype("float32"), flip_average=True)
 
 
-def test_predict_probabilities_batches_are_smaller_on_a_small_machine(monkeypatch):
+def test_predict_probabilities_batches_are_smaller_on_a_small_machine(monkeypatch, machine_memory):
     class Recorder:
         def __init__(self) -> None:
             self.batch_sizes: list[int] = []
@@ -301,7 +301,7 @@ def test_predict_probabilities_batches_are_smaller_on_a_small_machine(monkeypatc
     monkeypatch.setattr(
         "fmnist_utils.evaluation.release_free_memory", lambda: releases.append(len(model.batch_sizes))
     )
-    monkeypatch.delenv("MEM_LIMIT", raising=False)
+    machine_memory(16 * 2**30)
     predict_probabilities(model, images)
     assert releases == []  # Only a small machine hands free memory back.
     monkeypatch.setenv("MEM_LIMIT", str(2 * 2**30))

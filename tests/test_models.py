@@ -121,6 +121,17 @@ def test_augmentation_keeps_shape_and_is_identity_at_inference(batch):
     assert not np.array_equal(changed, as_float)
 
 
+def test_augmentation_flips_left_to_right_only():
+    """Flip averaging at test time (predict_probabilities) assumes mirrored, never upside-down, garments."""
+    image = np.arange(28 * 28, dtype="float32").reshape(1, 28, 28, 1)
+    flip = augmentation_layers(translation=0.0, zoom=0.0, seed=1)
+    outputs = [np.asarray(flip(image, training=True)) for _ in range(12)]
+    mirrored = [output for output in outputs if not np.array_equal(output, image)]
+    assert 0 < len(mirrored) < len(outputs)  # Some flipped, some not.
+    for output in mirrored:
+        np.testing.assert_array_equal(output, image[:, :, ::-1])
+
+
 def test_augmentation_options():
     assert [type(layer).__name__ for layer in augmentation_layers(translation=0, zoom=0).layers] == [
         "RandomFlip"
