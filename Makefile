@@ -20,7 +20,7 @@ endif
 # Jupyter refuses to start as root (containers, some cloud shells) unless told it may.
 LAB_FLAGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: help kernel lab test stacks lint format execute data student assignment autograde grades badges bench clean distclean
+.PHONY: help kernel lab test stacks lint format execute data student assignment autograde grades badges bench mutation clean distclean
 
 help:  ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -105,8 +105,15 @@ bench: $(VENV)/.installed  ## Run the benchmarks; they print their figures.
 	$(BIN)/python benchmarks/baseline_training.py
 	$(BIN)/python benchmarks/model_comparison.py
 
+# Mutation testing takes about an hour on 2 cores: not part of `make test`. Its summary,
+# with the date and the commit, goes to benchmarks/results/mutation.md (commit it).
+mutation: $(VENV)/.installed-dev  ## Mutation testing of the package (mutmut); writes benchmarks/results/mutation.md.
+	rm -rf mutants
+	start=$$(date +%s); $(BIN)/mutmut run --max-children $$(nproc) && \
+	$(BIN)/python benchmarks/mutation_report.py --seconds $$(( $$(date +%s) - start ))
+
 clean:  ## Remove caches (keeps .venv and the data).
-	rm -rf .pytest_cache .ruff_cache build *.egg-info
+	rm -rf .pytest_cache .ruff_cache build *.egg-info mutants
 	find . -name __pycache__ -not -path './.venv/*' -prune -exec rm -rf {} +
 
 distclean: clean  ## Also remove .venv.

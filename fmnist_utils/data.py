@@ -622,8 +622,8 @@ def _folder_state(folder: Path, files: Mapping[str, DataFile]) -> str:
         return "does not exist"
     if not folder.is_dir():
         return "is a file, not a folder"
-    missing = [spec.name for spec in files.values() if _locate(folder, spec) is None]
-    return "complete" if not missing else f"missing {', '.join(missing)}"
+    # Only folders that lack a file are listed: a complete one would have been used.
+    return "missing " + ", ".join(spec.name for spec in files.values() if _locate(folder, spec) is None)
 
 
 def check_local_copy(

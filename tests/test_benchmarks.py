@@ -72,9 +72,11 @@ def test_model_comparison_quick_setting(real_data_dir, tmp_path):
     for row in rows.values():
         assert row["epochs_run"] == 1
         assert row["training_examples"] == 2_000
-        assert row["train_images_per_second"] > 0
-        assert row["inference_images_per_second"] > 0
-        assert 0.0 <= row["test_accuracy"] <= 1.0
+        # One epoch of 2,000 images: the throughput follows from the time it took.
+        assert row["train_images_per_second"] == pytest.approx(2_000 / row["train_seconds"], rel=0.06)
+        assert row["inference_images_per_second"] > row["train_images_per_second"]  # No backward pass.
+        # Chance is 0.10; a model that learned nothing (labels and images out of step) stays there.
+        assert 0.5 <= row["test_accuracy"] <= 0.95
         assert row["peak_memory_mib"] > 100
         assert f"| {row['model']} | {row['parameters']:,} |" in output
 

@@ -223,7 +223,10 @@ def test_every_exercise_has_a_check():
     expected += [f"0{notebook}.{number}" for notebook in range(1, 6) for number in range(1, 5)]
     assert list(checks.EXERCISES) == expected
     for name, check in checks.EXERCISES.items():
-        assert check.__name__ == f"exercise_{name.replace('.', '_')}"
+        assert check.__name__ == check.__qualname__ == f"exercise_{name.replace('.', '_')}"
+        assert check.__doc__.startswith(f"Exercise {name}")  # What help() and Shift+Tab show.
+        assert inspect.signature(check).return_annotation in (CheckResult, "CheckResult")
+    assert list(inspect.signature(checks.exercise_01_1).parameters)[:1] == ["background_share"]
     open_ended = [name for name, check in checks.EXERCISES.items() if not inspect.signature(check).parameters]
     assert sorted(set(expected) - set(open_ended)) == DEFINITE
 
@@ -235,8 +238,10 @@ def test_open_ended_exercises_list_what_a_good_answer_shows(exercise):
     result = checks.EXERCISES[exercise]()
     assert result.passed is None
     assert not bool(result)
-    assert result.message.startswith(f"Exercise {exercise} is open-ended")
+    opening = f"Exercise {exercise} is open-ended: no single answer. A good answer\n- "
+    assert result.message.startswith(opening)
     assert result.message.count("\n- ") >= 3
+    assert result.exercise == exercise
 
 
 @pytest.mark.parametrize("exercise", DEFINITE)
@@ -632,13 +637,21 @@ def test_exercise_02_1_accepts_lists_numpy_integers_and_keras_shapes():
 
 
 def test_exercise_02_2_matches_the_model_it_asks_about():
-    """The expected values are those Keras reports for the model the exercise names."""
+    """The expected values, worked out by hand, are also those Keras reports for the model."""
     from fmnist_utils.models import build_baseline_cnn
 
+    convolutions = (3 * 3 * 1 + 1) * 32 + (3 * 3 * 32 + 1) * 64
+    three_blocks = convolutions + (3 * 3 * 64 + 1) * 128 + (3 * 3 * 128 + 1) * 128 + (128 + 1) * 10
+    two_blocks = convolutions + (7 * 7 * 64 + 1) * 128 + (128 + 1) * 10
+    biases = 32 + 64 + 128 + 128 + 10
+    assert_correct(checks.exercise_02_2((3, 3, 128), three_blocks))
+    assert_hint(checks.exercise_02_2((3, 3, 128), two_blocks), "two-block baseline's total")
+    assert_hint(checks.exercise_02_2((3, 3, 128), three_blocks - biases), "also has a bias")
+    assert_hint(checks.exercise_02_2((3, 3, 128), three_blocks + 1), "add up every layer")
     model = build_baseline_cnn(filters=(32, 64, 128))
     assert tuple(model.get_layer("pool3").output.shape[1:]) == (3, 3, 128)
-    assert model.count_params() == 241_546
-    assert build_baseline_cnn().count_params() == 421_642
+    assert model.count_params() == three_blocks == 241_546
+    assert build_baseline_cnn().count_params() == two_blocks == 421_642
 
 
 def test_exercise_03_1_accepts_every_epoch_tied_for_the_best(tmp_path):
@@ -677,12 +690,11 @@ def test_exercise_05_1_counts_every_free_gain_as_the_cheapest(cases):
 def test_exercise_05_2_and_05_3_accept_models(tiny_data):
     (images, labels), _ = tiny_data
     keras.utils.set_random_seed(0)
-    from fmnist_utils.evaluation import predict_probabilities
     from fmnist_utils.models import build_tutorial_dense
 
     first, second = build_tutorial_dense(), build_tutorial_dense()
-    first_probabilities = predict_probabilities(first, images)
-    second_probabilities = predict_probabilities(second, images)
+    first_probabilities = first.predict(images[..., np.newaxis], verbose=0)  # Keras, not the helper.
+    second_probabilities = second.predict(images[..., np.newaxis], verbose=0)
     ensemble_accuracy = np.mean(((first_probabilities + second_probabilities) / 2).argmax(axis=1) == labels)
     assert_correct(checks.exercise_05_2(ensemble_accuracy, first, second, images, labels))
     gains = [
@@ -816,3 +828,42 @@ def test_instructors_guide_states_the_exercises_and_points_right():
         assert points.count("(by hand)") * 2 == manual, points
         totals = [totals[0] + auto, totals[1] + manual]
     assert f"| {sum(totals)} ({totals[0]} auto + {totals[1]} by hand) |" in guide
+
+
+def test_exercise_01_2_accepts_flattened_images(cases):
+    """A split of images flattened to 784 pixels is still a right split."""
+    (train, validation, validation_labels), arguments = cases["01.2"]
+    flat = (train.reshape(len(train), -1), validation.reshape(len(validation), -1), validation_labels)
+    assert_correct(checks.exercise_01_2(*flat, *arguments))
+    assert_hint(
+        checks.exercise_01_2(train[0, 0], validation, validation_labels, *arguments),
+        "`split_train_images` should be images, an array of shape (n, 28, 28); got shape (28,)",
+    )
+
+
+def test_an_answer_numpy_cannot_read_is_named():
+    ragged = [[0, 1], [2]]
+    assert_hint(
+        checks.exercise_01_2(ragged, ragged, ragged), "`split_train_images` cannot be read as an array"
+    )
+
+
+def test_exercise_03_1_reads_a_log_of_one_epoch(tmp_path):
+    log = tmp_path / "training_log.csv"
+    write_log(log, [(0, 0.8, 0.5, 0.85, 0.4)])
+    assert_correct(checks.exercise_03_1(1, log))
+
+
+@pytest.mark.parametrize("missing", ["epoch", "val_accuracy"])
+def test_exercise_03_1_names_a_log_without_its_columns(tmp_path, missing):
+    log = tmp_path / "training_log.csv"
+    columns = [column for column in ("epoch", "accuracy", "val_accuracy") if column != missing]
+    log.write_text(",".join(columns) + "\n" + ",".join("0.5" for _ in columns) + "\n")
+    result = checks.exercise_03_1(1, log)
+    assert not result
+    assert "has no epoch and val_accuracy columns: pass notebook 03's training_log.csv" in result.message
+
+
+def test_exercise_04_1_names_the_answer_that_is_not_a_fraction():
+    result = checks.exercise_04_1(0.5, 75, confusion_matrix())
+    assert_hint(result, "`shirt_recall` must be a fraction between 0 and 1, not a percentage")

@@ -13,7 +13,13 @@ import pytest
 from helpers import tiny_arrays, write_tiny_dataset
 
 from fmnist_utils.__main__ import main
-from fmnist_utils.data import DatasetError, download_fashion_mnist, keras_cache_dir, load_fashion_mnist
+from fmnist_utils.data import (
+    DatasetError,
+    download_fashion_mnist,
+    keras_cache_dir,
+    load_fashion_mnist,
+    load_test_set,
+)
 
 
 class FakeOrigin:
@@ -103,8 +109,9 @@ def test_download_goes_to_data_dir_when_given(origin, tmp_path):
 
 def test_corrupted_download_raises_digest_error_and_leaves_nothing(origin):
     server, files = origin
-    with pytest.raises(DatasetError, match=r"(?is)Could not download .*(sha256|SHA-256)"):
+    with pytest.raises(DatasetError, match=r"(?is)Could not download .*(sha256|SHA-256)") as info:
         load_fashion_mnist(mirrors=[server.mirror("corrupt")], files=files)
+    assert f"  - {server.mirror('corrupt')}train-images-idx3-ubyte.gz: " in str(info.value)  # Which URL.
     assert leftovers(keras_cache_dir()) == []
 
 
@@ -210,6 +217,34 @@ def test_cli_check_without_a_folder_lists_where_it_looked(capsys, no_network):
     error = capsys.readouterr().err
     assert "No complete local copy of Fashion-MNIST on this machine (nothing was downloaded)." in error
     assert f"{keras_cache_dir()} (Keras dataset cache): does not exist" in error
+    assert "(FMNIST_DATA_DIR is not set)" in error
+
+
+def test_where_it_looked_says_what_each_folder_lacks(tmp_path, monkeypatch, capsys, no_network):
+    not_a_folder = tmp_path / "a-file"
+    not_a_folder.write_text("")
+    monkeypatch.setenv("FMNIST_DATA_DIR", str(not_a_folder))
+    cache = keras_cache_dir()
+    write_tiny_dataset(cache)
+    (cache / "t10k-images-idx3-ubyte.gz").unlink()
+    (cache / "t10k-labels-idx1-ubyte.gz").unlink()
+    assert main(["download", "--check"]) == 1
+    lines = capsys.readouterr().err.splitlines()
+    assert "Looked for a local copy (.gz or decompressed files) in:" in lines
+    assert f"  - {not_a_folder} (FMNIST_DATA_DIR environment variable): is a file, not a folder" in lines
+    assert (
+        f"  - {cache} (Keras dataset cache): missing t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz"
+        in lines
+    )
+    assert not any("FMNIST_DATA_DIR is not set" in line for line in lines)
+
+
+def test_load_test_set_downloads_from_the_mirrors_given(origin):
+    server, files = origin
+    test_images, test_labels = load_test_set(mirrors=[server.mirror("good")], files=files)
+    assert len(server.requests) == 4
+    np.testing.assert_array_equal(test_labels, tiny_arrays()["test_labels"])
+    np.testing.assert_array_equal(test_images, tiny_arrays()["test_images"])
 
 
 def test_a_modified_file_in_a_partly_filled_folder_is_refused_before_downloading(origin):

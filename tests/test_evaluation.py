@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from fmnist_utils.data import load_image_file, picture_to_fashion_mnist
+from fmnist_utils.data import CLASS_NAMES, load_image_file, picture_to_fashion_mnist
 from fmnist_utils.evaluation import (
     calibration_bins,
     classify_image,
@@ -34,10 +34,18 @@ def test_most_confused_pairs():
     confusion[6, 0] = 30  # Shirt predicted as T-shirt/top.
     confusion[4, 2] = 12  # Coat predicted as Pullover.
     confusion[2, 4] = 12
+    confusion[7, 5] = 1  # One sneaker taken for a sandal: a mistake too.
     pairs = most_confused_pairs(confusion, top=5)
     assert pairs[0] == ("Shirt", "T-shirt/top", 30)
-    assert {pairs[1], pairs[2]} == {("Coat", "Pullover", 12), ("Pullover", "Coat", 12)}
-    assert len(pairs) == 3  # Only actual mistakes.
+    assert pairs[1:3] == [("Coat", "Pullover", 12), ("Pullover", "Coat", 12)]  # Ties: a fixed order.
+    assert pairs[3] == ("Sneaker", "Sandal", 1)
+    assert len(pairs) == 4  # Only actual mistakes.
+    many = np.diag([50] * 10) + np.arange(100).reshape(10, 10) % 7  # Mistakes everywhere.
+    assert len(most_confused_pairs(many)) == 5  # Five by default.
+    # Ties: the pair further down the matrix (row by row) comes first, every time.
+    sixes = [(true, predicted) for true in range(10) for predicted in range(10) if many[true, predicted] == 6]
+    expected = [(CLASS_NAMES[true], CLASS_NAMES[predicted], 6) for true, predicted in reversed(sixes[-12:])]
+    assert most_confused_pairs(many, top=12) == expected
     with pytest.raises(ValueError, match=r"confusion must have shape \(10, 10\)"):
         most_confused_pairs(np.zeros((3, 3)))
 

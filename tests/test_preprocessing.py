@@ -55,12 +55,23 @@ def test_split_is_stratified_disjoint_and_seeded(batch):
 def test_split_accepts_a_count(batch):
     (_, train_labels), (_, val_labels) = train_validation_split(*batch, validation_size=50)
     assert (len(train_labels), len(val_labels)) == (150, 50)
+    (_, train_labels), (_, val_labels) = train_validation_split(*batch, validation_size=10)
+    assert (len(train_labels), len(val_labels)) == (190, 10)
+
+
+def test_split_defaults_to_a_tenth_with_seed_42(batch):
+    (train_images, _), (validation_images, validation_labels) = train_validation_split(*batch)
+    assert (len(train_images), len(validation_labels)) == (180, 20)
+    seeded = train_validation_split(*batch, validation_size=0.1, seed=42)
+    np.testing.assert_array_equal(seeded[1][0], validation_images)
 
 
 @pytest.mark.parametrize(
     ("size", "message"),
     [
         (1.5, r"fraction must lie in \(0, 1\)"),
+        (1.0, r"fraction must lie in \(0, 1\), got 1\.0"),
+        (0.0, r"fraction must lie in \(0, 1\), got 0\.0"),
         (0, r"count must lie in 1\.\.199"),
         (200, r"count must lie"),
         ("10%", r"fraction or a count"),
@@ -113,6 +124,11 @@ def test_one_hot():
     assert encoded.dtype == np.float32
     assert encoded.argmax(axis=1).tolist() == [0, 3, 9]
     assert encoded.sum(axis=1).tolist() == [1.0, 1.0, 1.0]
+    wider = one_hot(np.array([0, 11]), num_classes=12)
+    assert wider.shape == (2, 12)
+    assert wider[1, 11] == 1.0
+    with pytest.raises(ValueError, match=r"must lie in 0\.\.4, found values from 0 to 7"):
+        one_hot(np.array([0, 7]), num_classes=5)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,148 @@
+"""Summarise the last ``mutmut run``: the mutation score of each module, and its survivors.
+
+``make mutation`` runs mutmut (configured in pyproject.toml, ``[tool.mutmut]``), then this
+script, which writes ``benchmarks/results/mutation.md``. A mutant is one small bug planted
+in the package (``>=`` turned into ``>``, a number plus one, an argument dropped...); the
+unit tests that reach it run, and the mutant is killed when one of them fails.
+
+Survivors named in ``benchmarks/mutation_equivalents.toml`` are equivalent mutants: code
+that behaves exactly like the original, so no test can tell them apart. Each is listed
+there with one line saying why, and leaves the score's denominator:
+
+    score = (killed + timed out) / (mutants - equivalent)
+
+Usage: python benchmarks/mutation_report.py [--seconds N] [--output PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import fnmatch
+import subprocess
+import sys
+import tomllib
+from collections import Counter, defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+EQUIVALENTS = ROOT / "benchmarks" / "mutation_equivalents.toml"
+OUTPUT = ROOT / "benchmarks" / "results" / "mutation.md"
+#: The modules whose promises the course depends on: each must score at least this.
+REQUIRED_SCORE = 0.90
+REQUIRED = (
+    "fmnist_utils.data",
+    "fmnist_utils.checks",
+    "fmnist_utils._checks",
+    "fmnist_utils.training",
+    "fmnist_utils.evaluation",
+    "fmnist_utils.student",
+)
+DETECTED = {"killed", "timeout", "segfault", "caught by type check"}
+
+
+def read_results() -> dict[str, str]:
+    """Every mutant's name and status, as ``mutmut results --all true`` prints them."""
+    output = subprocess.run(
+        [str(Path(sys.executable).parent / "mutmut"), "results", "--all", "true"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    results = {}
+    for line in output.splitlines():
+        name, separator, status = line.strip().rpartition(": ")
+        if separator and "__mutmut_" in name:
+            results[name] = status
+    if not results:
+        sys.exit("No mutants found: run `mutmut run` first (make mutation does both).")
+    return results
+
+
+def module_of(mutant: str) -> str:
+    """``fmnist_utils.data`` for ``fmnist_utils.data.x_read_idx_images__mutmut_3``."""
+    return mutant.split(".x")[0]
+
+
+def read_equivalents() -> dict[str, str]:
+    """Mutant name (or fnmatch pattern) -> why it is equivalent."""
+    return tomllib.loads(EQUIVALENTS.read_text())["equivalent"]
+
+
+def why_equivalent(mutant: str, equivalents: dict[str, str]) -> str | None:
+    for pattern, reason in equivalents.items():
+        if fnmatch.fnmatchcase(mutant, pattern):
+            return reason
+    return None
+
+
+def git_commit() -> str:
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    dirty = subprocess.run(["git", "status", "--porcelain", "fmnist_utils", "tests"], cwd=ROOT, capture_output=True, text=True)
+    return commit.stdout.strip() + (" with uncommitted changes" if dirty.stdout.strip() else "")
+
+
+def report(results: dict[str, str], equivalents: dict[str, str], seconds: float | None) -> tuple[str, bool]:
+    """The Markdown summary, and whether every required module reaches its score."""
+    counts: dict[str, Counter] = defaultdict(Counter)
+    accepted, unexplained = [], []
+    for mutant, status in sorted(results.items()):
+        module = module_of(mutant)
+        counts[module]["mutants"] += 1
+        if status in DETECTED:
+            counts[module]["detected"] += 1
+            counts[module]["timeout"] += status == "timeout"
+        elif (reason := why_equivalent(mutant, equivalents)) is not None:
+            counts[module]["equivalent"] += 1
+            accepted.append((mutant, status, reason))
+        else:
+            counts[module]["survived"] += 1
+            unexplained.append((mutant, status))
+
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        "# Mutation testing: last result",
+        "",
+        f"Run on {now}, commit {git_commit()}, by `make mutation` (mutmut; configuration in",
+        "pyproject.toml, `[tool.mutmut]`)" + (f"; it took {seconds / 60:.0f} minutes on this machine." if seconds else "."),
+        "",
+        "Score = (killed + timed out) / (mutants - equivalent). Required: "
+        f"{REQUIRED_SCORE:.0%} on {', '.join(f'`{m}`' for m in REQUIRED)}.",
+        "",
+        "| module | mutants | killed | of which timed out | equivalent | survived | score |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    all_met = True
+    for module in sorted(counts):
+        count = counts[module]
+        scored = count["mutants"] - count["equivalent"]
+        score = count["detected"] / scored if scored else 1.0
+        met = score >= REQUIRED_SCORE
+        flag = "" if module not in REQUIRED else (" ✓" if met else " ✗ below the requirement")
+        all_met &= met or module not in REQUIRED
+        lines.append(
+            f"| `{module}` | {count['mutants']} | {count['detected']} | {count['timeout']} | "
+            f"{count['equivalent']} | {count['survived']} | {score:.1%}{flag} |"
+        )
+    lines += ["", f"## Survivors not explained ({len(unexplained)})", ""]
+    lines += [f"- `{mutant}` ({status}): `mutmut show {mutant}`" for mutant, status in unexplained] or ["None."]
+    lines += ["", f"## Survivors accepted as equivalent ({len(accepted)})", ""]
+    lines += [f"- `{mutant}`: {reason}" for mutant, _, reason in accepted] or ["None."]
+    return "\n".join(lines) + "\n", all_met
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, help="how long mutmut ran, for the report")
+    parser.add_argument("--output", type=Path, default=OUTPUT)
+    arguments = parser.parse_args()
+    text, all_met = report(read_results(), read_equivalents(), arguments.seconds)
+    arguments.output.parent.mkdir(parents=True, exist_ok=True)
+    arguments.output.write_text(text)
+    print(text)
+    return 0 if all_met else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
