@@ -301,6 +301,19 @@ def _split_cases():
     ]
 
 
+class Later:
+    """An answer built when its test runs, not when the tests are collected: a tf.data
+    pipeline made at import starts TensorFlow's threads, and mutation testing forks test
+    runs from a process that collected the tests (a fork of a threaded TensorFlow hangs)."""
+
+    def __init__(self, build):
+        self.build = build
+
+
+def resolved(answers: tuple) -> tuple:
+    return tuple(answer.build() if isinstance(answer, Later) else answer for answer in answers)
+
+
 def _datasets():
     labels = np.arange(600) % 10
     images = np.zeros((600, 28, 28), dtype=np.uint8)
@@ -308,37 +321,66 @@ def _datasets():
     other_labels = np.sort(labels)[::-1].copy()
     other_labels[:10] = 0
     return [
-        ("integer labels", make(images, labels, batch_size=256), "one-hot"),
-        ("the default batch size", make(images, labels, one_hot_labels=True), "hold 128 examples, not 256"),
+        ("integer labels", Later(lambda: make(images, labels, batch_size=256)), "one-hot"),
+        (
+            "the default batch size",
+            Later(lambda: make(images, labels, one_hot_labels=True)),
+            "hold 128 examples, not 256",
+        ),
         (
             "the training set",
-            make(np.zeros((900, 28, 28), np.uint8), np.arange(900) % 10, batch_size=256, one_hot_labels=True),
+            Later(
+                lambda: make(
+                    np.zeros((900, 28, 28), np.uint8),
+                    np.arange(900) % 10,
+                    batch_size=256,
+                    one_hot_labels=True,
+                )
+            ),
             "holds 900 examples",
         ),
         (
             "drop_remainder",
-            make(images, labels, batch_size=256, one_hot_labels=True)
-            .unbatch()
-            .batch(256, drop_remainder=True),
+            Later(
+                lambda: (
+                    make(images, labels, batch_size=256, one_hot_labels=True)
+                    .unbatch()
+                    .batch(256, drop_remainder=True)
+                )
+            ),
             "last, smaller batch",
         ),
-        ("not batched", make(images, labels, batch_size=256, one_hot_labels=True).unbatch(), "not batched"),
-        ("repeated", make(images, labels, batch_size=256, one_hot_labels=True).repeat(), "never ends"),
+        (
+            "not batched",
+            Later(lambda: make(images, labels, batch_size=256, one_hot_labels=True).unbatch()),
+            "not batched",
+        ),
+        (
+            "repeated",
+            Later(lambda: make(images, labels, batch_size=256, one_hot_labels=True).repeat()),
+            "never ends",
+        ),
         ("a NumPy array", images, "not a NumPy array"),
         (
             "images only",
-            make(images, labels, batch_size=256, one_hot_labels=True).map(lambda image, label: image),
+            Later(
+                lambda: make(images, labels, batch_size=256, one_hot_labels=True).map(
+                    lambda image, label: image
+                )
+            ),
             "batch (images, labels)",
         ),
         (
             "other labels",
-            make(images, other_labels, batch_size=256, one_hot_labels=True),
+            Later(lambda: make(images, other_labels, batch_size=256, one_hot_labels=True)),
             "not the validation labels",
         ),
         (
             "no channel axis",
-            make(images, labels, batch_size=256, one_hot_labels=True).map(
-                lambda image, label: (image[..., 0], label)
+            Later(
+                lambda: make(images, labels, batch_size=256, one_hot_labels=True).map(
+                    lambda image, label: (image[..., 0], label)
+                )
             ),
             "(28, 28, 1)",
         ),
@@ -539,7 +581,7 @@ def test_the_matrix_has_five_wrong_answers_per_exercise():
 )
 def test_wrong_answers_get_a_hint_that_names_the_mistake(cases, exercise, mistake, answers, hint):
     _, arguments = cases[exercise]
-    assert_hint(checks.EXERCISES[exercise](*answers, *arguments), hint)
+    assert_hint(checks.EXERCISES[exercise](*resolved(answers), *arguments), hint)
 
 
 #: What a student can store by mistake: none of it may make a check raise.
@@ -735,7 +777,7 @@ def test_hints_do_not_give_the_answer_away(cases):
         secrets = [spelling for answer in answers for spelling in _spellings(answer)]
         assert secrets or exercise in ("01.1", "01.2", "01.3"), exercise  # Arrays and a pipeline.
         for _, given, _ in wrong:
-            message = checks.EXERCISES[exercise](*given, *arguments).message
+            message = checks.EXERCISES[exercise](*resolved(given), *arguments).message
             for secret in secrets:
                 assert not re.search(rf"(?<![\w.]){re.escape(secret)}(?![\w.])", message), (exercise, message)
 
