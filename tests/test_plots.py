@@ -1,4 +1,10 @@
-"""Plot helpers return figures with the expected axes and content."""
+"""Plot helpers draw what they are given: the images, bar heights, curves and labels, in place.
+
+Counting axes is not enough: a helper that draws the wrong image, swaps two class names or
+transposes a matrix still makes the right number of axes. These tests read back what was
+drawn (image arrays, bar sizes, line data, annotation texts, tick labels) and compare it
+with the input.
+"""
 
 from __future__ import annotations
 
@@ -34,23 +40,55 @@ def batch():
     return rng.integers(0, 256, (50, 28, 28), dtype=np.uint8), np.arange(50) % 10
 
 
-def test_plot_image_draws_into_given_axes(batch):
+def shown(ax, layer: int = 0) -> np.ndarray:
+    """The array an axes shows as its image number ``layer``."""
+    return np.asarray(ax.images[layer].get_array())
+
+
+def tick_texts(labels) -> list[str]:
+    return [label.get_text() for label in labels]
+
+
+def test_plot_image_draws_the_image_into_given_axes(batch):
+    image = batch[0][0] // 3  # A faint image: values 0..85.
     figure, ax = plt.subplots()
-    assert plot_image(batch[0][0], title="Bag", ax=ax) is figure
+    assert plot_image(image, title="Bag", ax=ax) is figure
     assert ax.get_title() == "Bag"
-    assert ax.images[0].get_array().shape == (28, 28)
+    np.testing.assert_array_equal(shown(ax), image)
+    # A fixed scale: a faint garment must not be stretched to full contrast.
+    assert ax.images[0].get_clim() == (0, 255)
+    assert ax.images[0].get_cmap().name == "gray_r"  # Dark pixels are the garment.
+    assert len(ax.get_xticks()) == len(ax.get_yticks()) == 0
 
 
 def test_plot_image_accepts_channel_axis(batch):
-    figure = plot_image(batch[0][0][..., None])
-    assert len(figure.axes) == 1
+    image = batch[0][1]
+    figure = plot_image(image[..., None])
+    (ax,) = figure.axes
+    np.testing.assert_array_equal(shown(ax), image)
+    assert ax.get_title() == ""
 
 
-def test_plot_image_grid_shape_and_blank_axes(batch):
-    figure = plot_image_grid(batch[0][:7], [str(i) for i in range(7)], columns=4)
-    assert len(figure.axes) == 8
-    assert [len(ax.images) for ax in figure.axes] == [1] * 7 + [0]
-    assert figure.axes[6].get_title() == "6"
+def test_plot_image_grid_draws_each_image_under_its_title(batch):
+    images = batch[0][:7]
+    titles = [f"image {index}" for index in range(7)]
+    figure = plot_image_grid(images, titles, columns=4)
+    assert len(figure.axes) == 8  # Two rows of four.
+    for index, ax in enumerate(figure.axes[:7]):
+        np.testing.assert_array_equal(shown(ax), images[index])
+        assert ax.get_title() == titles[index]
+    assert not figure.axes[7].images
+    assert not figure.axes[7].axison  # The unused cell is blank, not an empty frame.
+
+
+def test_plot_image_grid_fills_given_axes_row_by_row(batch):
+    images = batch[0][:5]
+    figure, axes = plt.subplots(2, 3)
+    assert plot_image_grid(images, axes=axes) is figure
+    for index, ax in enumerate(axes.ravel()[:5]):
+        np.testing.assert_array_equal(shown(ax), images[index])
+        assert ax.get_title() == ""
+    assert not axes[1, 2].images
 
 
 def test_plot_image_grid_errors(batch):
@@ -66,11 +104,24 @@ def test_examples_per_class_grid(batch):
     figure = plot_examples_per_class(images, labels, examples_per_class=3, seed=1)
     assert len(figure.axes) == 30
     assert [ax.get_title() for ax in figure.axes[:10]] == list(CLASS_NAMES)
-    # Column c shows images of class c.
+    assert [ax.get_title() for ax in figure.axes[10:]] == [""] * 20  # Names on the first row only.
     for column in range(10):
-        for row in range(3):
-            shown = figure.axes[row * 10 + column].images[0].get_array()
-            assert any(np.array_equal(shown, image) for image in images[labels == column])
+        drawn = [shown(figure.axes[row * 10 + column]) for row in range(3)]
+        # Column c shows three different images of class c.
+        positions = [
+            next(index for index in np.flatnonzero(labels == column) if np.array_equal(image, images[index]))
+            for image in drawn
+        ]
+        assert len(set(positions)) == 3, column
+
+
+def test_examples_per_class_without_seed_takes_the_first_examples(batch):
+    images, labels = batch
+    figure = plot_examples_per_class(images, labels, examples_per_class=2)
+    for column in range(10):
+        for row in range(2):
+            expected = images[np.flatnonzero(labels == column)[row]]
+            np.testing.assert_array_equal(shown(figure.axes[row * 10 + column]), expected)
 
 
 def test_examples_per_class_needs_enough_examples(batch):
@@ -79,15 +130,24 @@ def test_examples_per_class_needs_enough_examples(batch):
         plot_examples_per_class(images, labels, examples_per_class=6)
 
 
+def bars(ax) -> list:
+    return [patch for patch in ax.patches if patch.get_width() > 0]
+
+
 def test_class_distribution_bars_match_counts():
     train_labels = np.repeat(np.arange(10), np.arange(1, 11))
-    test_labels = np.arange(10)
+    test_labels = np.repeat(np.arange(10), [3, 1, 4, 1, 5, 9, 2, 6, 5, 3])
     figure = plot_class_distribution(train_labels, test_labels)
     ax = figure.axes[0]
-    heights = [patch.get_height() for patch in ax.patches if patch.get_width() > 0]
-    assert heights[:10] == list(range(1, 11))  # Training bars first...
-    assert heights[10:20] == [1] * 10  # ...then the test bars.
-    assert [label.get_text() for label in ax.get_xticklabels()] == list(CLASS_NAMES)
+    drawn = bars(ax)
+    assert len(drawn) == 20
+    # Training bars first, then the test bars, each in class order from left to right.
+    for split, counts in ((drawn[:10], range(1, 11)), (drawn[10:], [3, 1, 4, 1, 5, 9, 2, 6, 5, 3])):
+        by_position = sorted(split, key=lambda patch: patch.get_x())
+        assert [patch.get_height() for patch in by_position] == list(counts)
+    assert tick_texts(ax.get_xticklabels()) == list(CLASS_NAMES)
+    assert tick_texts(ax.get_legend().get_texts()) == ["train", "test"]
+    assert ax.get_ylabel() == "examples"
 
 
 def test_class_distribution_legend_covers_no_bar():
@@ -96,25 +156,52 @@ def test_class_distribution_legend_covers_no_bar():
     ax = figure.axes[0]
     figure.canvas.draw()
     legend = ax.get_legend().get_window_extent()
-    bars = [patch.get_window_extent() for patch in ax.patches if patch.get_width() > 0]
-    assert len(bars) == 20
-    assert not [bar for bar in bars if bar.overlaps(legend)]
+    extents = [patch.get_window_extent() for patch in bars(ax)]
+    assert len(extents) == 20
+    assert not [bar for bar in extents if bar.overlaps(legend)]
 
 
 def test_class_distribution_draws_into_given_axes():
     figure, ax = plt.subplots()
-    assert plot_class_distribution(np.arange(10), ax=ax) is figure
+    labels = np.repeat(np.arange(10), np.arange(10, 0, -1))
+    assert plot_class_distribution(labels, ax=ax) is figure
+    assert [patch.get_height() for patch in sorted(bars(ax), key=lambda patch: patch.get_x())] == list(
+        range(10, 0, -1)
+    )
 
 
-def test_class_matrix_annotates_every_cell():
-    matrix = np.arange(100).reshape(10, 10) / 100
-    figure = plot_class_matrix(matrix, title="similarity", fmt=".1f")
+def cell_texts(ax) -> dict[tuple[int, int], str]:
+    """The heatmap's annotations by (row, column), read from where each text is drawn."""
+    return {(int(text.get_position()[1]), int(text.get_position()[0])): text.get_text() for text in ax.texts}
+
+
+def test_class_matrix_annotates_every_cell_with_its_value():
+    matrix = np.arange(100).reshape(10, 10) / 100  # Not symmetric: a transposed plot differs.
+    figure = plot_class_matrix(matrix, title="similarity", fmt=".2f", xlabel="predicted", ylabel="true")
     ax = figure.axes[0]
     assert ax.get_title() == "similarity"
-    texts = [text.get_text() for text in ax.texts]
-    assert len(texts) == 100
-    assert texts[11] == "0.1"
-    assert [label.get_text() for label in ax.get_yticklabels()] == list(CLASS_NAMES)
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("predicted", "true")
+    assert cell_texts(ax) == {
+        (row, column): f"{matrix[row, column]:.2f}" for row in range(10) for column in range(10)
+    }
+    colours = np.asarray(ax.collections[0].get_array()).reshape(10, 10)
+    np.testing.assert_array_equal(colours, matrix)
+    # Row i and column i are class i.
+    for ticks, labels in ((ax.get_yticks(), ax.get_yticklabels()), (ax.get_xticks(), ax.get_xticklabels())):
+        assert {int(tick): label for tick, label in zip(ticks, tick_texts(labels), strict=True)} == dict(
+            enumerate(CLASS_NAMES)
+        )
+
+
+def test_class_matrix_draws_a_confusion_matrix_into_given_axes():
+    confusion = np.diag(np.arange(100, 110))
+    confusion[6, 0] = 42  # 42 shirts taken for T-shirts: row Shirt, column T-shirt/top.
+    figure, ax = plt.subplots()
+    assert plot_class_matrix(confusion, fmt="d", ax=ax) is figure
+    texts = cell_texts(ax)
+    assert texts[6, 0] == "42"
+    assert texts[0, 6] == "0"
+    assert texts[9, 9] == "109"
 
 
 def test_class_matrix_rejects_wrong_shape():
@@ -122,14 +209,24 @@ def test_class_matrix_rejects_wrong_shape():
         plot_class_matrix(np.zeros((3, 3)))
 
 
-def test_filters_one_panel_per_filter_centred_on_zero():
+def test_filters_one_panel_per_filter_each_centred_on_zero():
     kernel = np.random.default_rng(0).normal(size=(3, 3, 1, 12))
+    kernel[:, :, 0, 3] *= 10  # One strong filter must not wash out the others.
     figure = plot_filters(kernel, columns=6)
     drawn = [ax for ax in figure.axes if ax.images]
     assert len(drawn) == 12
-    np.testing.assert_array_equal(drawn[5].images[0].get_array(), kernel[:, :, 0, 5])
-    low, high = drawn[0].images[0].get_clim()
-    assert low == -high
+    for index, ax in enumerate(drawn):
+        np.testing.assert_array_equal(shown(ax), kernel[:, :, 0, index])
+        limit = np.abs(kernel[:, :, 0, index]).max()
+        np.testing.assert_allclose(ax.images[0].get_clim(), (-limit, limit))
+        assert ax.get_title() == str(index)
+
+
+def test_filters_draw_into_given_axes():
+    kernel = np.random.default_rng(1).normal(size=(3, 3, 1, 4))
+    figure, axes = plt.subplots(1, 4)
+    assert plot_filters(kernel, axes=axes) is figure
+    np.testing.assert_array_equal(shown(axes[2]), kernel[:, :, 0, 2])
 
 
 def test_filters_rejects_multichannel_kernel():
@@ -142,25 +239,41 @@ def test_feature_maps_limit_and_errors():
     figure = plot_feature_maps(maps, max_maps=8, columns=4)
     drawn = [ax for ax in figure.axes if ax.images]
     assert len(drawn) == 8
-    np.testing.assert_array_equal(drawn[3].images[0].get_array(), maps[:, :, 3])
+    for index, ax in enumerate(drawn):
+        np.testing.assert_array_equal(shown(ax), maps[:, :, index])
+        assert ax.get_title() == str(index)
     with pytest.raises(ValueError, match=r"maps must have shape \(height, width, channels\)"):
         plot_feature_maps(maps[None])
 
 
+HISTORY = {
+    "loss": [1.0, 0.5, 0.3],
+    "val_loss": [1.1, 0.7, 0.6],
+    "accuracy": [0.5, 0.7, 0.8],
+    "val_accuracy": [0.4, 0.6, 0.7],
+}
+
+
 def test_learning_curves_one_history():
-    history = {
-        "loss": [1.0, 0.5, 0.3],
-        "val_loss": [1.1, 0.7, 0.6],
-        "accuracy": [0.5, 0.7, 0.8],
-        "val_accuracy": [0.4, 0.6, 0.7],
-    }
-    figure = plot_learning_curves(history)
-    loss_ax, accuracy_ax = figure.axes
+    figure = plot_learning_curves(HISTORY)
     assert [ax.get_title() for ax in figure.axes] == ["loss", "accuracy"]
-    assert len(loss_ax.lines) == 2
-    np.testing.assert_array_equal(loss_ax.lines[1].get_ydata(), [1.1, 0.7, 0.6])
-    np.testing.assert_array_equal(loss_ax.lines[0].get_xdata(), [1, 2, 3])  # Epochs count from 1.
-    assert [text.get_text() for text in accuracy_ax.get_legend().get_texts()] == ["training", "validation"]
+    for ax, metric in zip(figure.axes, ["loss", "accuracy"], strict=True):
+        training_line, validation_line = ax.lines
+        np.testing.assert_array_equal(training_line.get_ydata(), HISTORY[metric])
+        np.testing.assert_array_equal(validation_line.get_ydata(), HISTORY[f"val_{metric}"])
+        np.testing.assert_array_equal(training_line.get_xdata(), [1, 2, 3])  # Epochs count from 1.
+        np.testing.assert_array_equal(validation_line.get_xdata(), [1, 2, 3])
+        assert (training_line.get_linestyle(), validation_line.get_linestyle()) == ("-", "--")
+        assert training_line.get_color() == validation_line.get_color()
+        assert (ax.get_xlabel(), ax.get_ylabel()) == ("epoch", metric)
+        assert tick_texts(ax.get_legend().get_texts()) == ["training", "validation"]
+
+
+def test_learning_curves_draw_into_given_axes():
+    figure, axes = plt.subplots(1, 2)
+    assert plot_learning_curves(HISTORY, metrics=("accuracy",), axes=[axes[1]]) is figure
+    assert not axes[0].lines
+    np.testing.assert_array_equal(axes[1].lines[0].get_ydata(), HISTORY["accuracy"])
 
 
 def test_learning_curves_compare_runs():
@@ -168,17 +281,35 @@ def test_learning_curves_compare_runs():
         "dropout": {"loss": [1.0, 0.6], "val_loss": [0.9, 0.7]},
         "no dropout": {"loss": [0.9, 0.3, 0.1], "val_loss": [0.8, 0.7, 0.9]},
     }
-    figure = plot_learning_curves(runs, metrics=("loss",))
-    ax = figure.axes[0]
+    figure, ax = plt.subplots()
+    # Colours the helper does not choose: a curve drawn without its run's colour would take one.
+    ax.set_prop_cycle(color=["red", "green", "blue", "black"])
+    assert plot_learning_curves(runs, metrics=("loss",), axes=[ax]) is figure
     assert len(ax.lines) == 4
-    labels = [text.get_text() for text in ax.get_legend().get_texts()]
+    labels = tick_texts(ax.get_legend().get_texts())
     assert labels == [
         "dropout, training",
         "dropout, validation",
         "no dropout, training",
         "no dropout, validation",
     ]
-    assert ax.lines[0].get_color() != ax.lines[2].get_color()
+    expected = [
+        runs["dropout"]["loss"],
+        runs["dropout"]["val_loss"],
+        runs["no dropout"]["loss"],
+        runs["no dropout"]["val_loss"],
+    ]
+    for line, values in zip(ax.lines, expected, strict=True):
+        np.testing.assert_array_equal(line.get_ydata(), values)
+        np.testing.assert_array_equal(line.get_xdata(), np.arange(1, len(values) + 1))
+    # One colour per run, the same for its training and validation curves.
+    assert (
+        ax.lines[0].get_color()
+        == ax.lines[1].get_color()
+        != ax.lines[2].get_color()
+        == ax.lines[3].get_color()
+    )
+    assert not {line.get_color() for line in ax.lines} & {"red", "green", "blue", "black"}
 
 
 def test_learning_curves_missing_metric():
@@ -186,14 +317,26 @@ def test_learning_curves_missing_metric():
         plot_learning_curves({"loss": [1.0]})
 
 
-def test_per_class_accuracy_sorted_worst_first():
-    accuracies = np.linspace(0.5, 0.95, 10)[::-1]  # Class 9 is the worst.
+def test_per_class_accuracy_sorted_worst_first_with_the_right_names():
+    accuracies = np.array([0.81, 0.98, 0.84, 0.9, 0.83, 0.97, 0.66, 0.95, 0.99, 0.96])
+    order = np.argsort(accuracies)
     figure = plot_per_class_accuracy(accuracies)
     ax = figure.axes[0]
-    assert ax.get_yticklabels()[0].get_text() == CLASS_NAMES[9]
-    assert [round(patch.get_width(), 3) for patch in ax.patches][:2] == [0.5, 0.55]
+    assert ax.get_title() == "Accuracy per class"
+    names = dict(zip(ax.get_yticks(), tick_texts(ax.get_yticklabels()), strict=True))
+    drawn = {names[round(patch.get_y() + patch.get_height() / 2)]: patch.get_width() for patch in ax.patches}
+    assert drawn == dict(zip(CLASS_NAMES, accuracies, strict=True))  # Each bar is its class's accuracy.
+    assert [names[position] for position in range(10)] == [CLASS_NAMES[index] for index in order]
+    assert [text.get_text() for text in ax.texts] == [f" {accuracies[index]:.1%}" for index in order]
+    assert [text.get_position()[0] for text in ax.texts] == [accuracies[index] for index in order]
     with pytest.raises(ValueError, match=r"one value per class"):
         plot_per_class_accuracy(np.ones(3))
+
+
+def test_per_class_accuracy_draws_into_given_axes():
+    figure, ax = plt.subplots()
+    assert plot_per_class_accuracy(np.linspace(0.5, 0.95, 10), ax=ax) is figure
+    assert len(ax.patches) == 10
 
 
 def test_calibration_plot_panels():
@@ -208,15 +351,55 @@ def test_calibration_plot_panels():
     figure = plot_calibration(bins, confidence, correct)
     hist_ax, reliability_ax = figure.axes
     assert f"ECE = {bins.expected_calibration_error:.3f}" in reliability_ax.get_title()
+    filled = bins.counts > 0
     bar_heights = [patch.get_height() for patch in reliability_ax.patches]
-    np.testing.assert_allclose(bar_heights, bins.accuracy[bins.counts > 0])
-    assert sum(patch.get_height() for patch in hist_ax.patches) == pytest.approx(500)
+    np.testing.assert_allclose(bar_heights, bins.accuracy[filled])
+    centres = (bins.edges[:-1] + bins.edges[1:]) / 2
+    np.testing.assert_allclose(
+        [patch.get_x() + patch.get_width() / 2 for patch in reliability_ax.patches], centres[filled]
+    )
+    diagonal, points = reliability_ax.lines
+    np.testing.assert_array_equal(diagonal.get_ydata(), diagonal.get_xdata())
+    np.testing.assert_allclose(points.get_xdata(), centres[filled])
+    np.testing.assert_allclose(points.get_ydata(), bins.confidence[filled])
+    # The histogram stacks the right predictions, then the wrong ones, in the same bins.
+    right, _ = np.histogram(confidence[correct], bins=bins.edges)
+    wrong, _ = np.histogram(confidence[~correct], bins=bins.edges)
+    heights = [patch.get_height() for patch in hist_ax.patches]
+    np.testing.assert_array_equal(heights, np.concatenate([right, wrong]))
+    assert tick_texts(hist_ax.get_legend().get_texts()) == ["right", "wrong"]
 
 
-def test_grad_cam_overlay():
-    figure = plot_grad_cam(np.zeros((28, 28), np.uint8), np.ones((28, 28)) / 2, title="Bag")
-    ax = figure.axes[0]
+def test_calibration_plot_draws_into_given_axes():
+    from fmnist_utils.evaluation import calibration_bins
+
+    probabilities = np.random.default_rng(1).dirichlet(np.ones(10), size=50)
+    labels = np.arange(50) % 10
+    figure, axes = plt.subplots(1, 2)
+    confidence = probabilities.max(axis=1)
+    correct = probabilities.argmax(axis=1) == labels
+    assert plot_calibration(calibration_bins(probabilities, labels), confidence, correct, axes=axes) is figure
+    assert axes[0].get_title() == "Confidence"
+    with pytest.raises(ValueError, match=r"confidence and correct must have the same shape"):
+        plot_calibration(calibration_bins(probabilities, labels), confidence, correct[:3])
+
+
+def test_grad_cam_overlays_the_heatmap_on_the_image(batch):
+    image = batch[0][2]
+    heatmap = np.random.default_rng(0).random((28, 28))
+    figure, ax = plt.subplots()
+    assert plot_grad_cam(image, heatmap, title="Bag", ax=ax) is figure
     assert len(ax.images) == 2
     assert ax.get_title() == "Bag"
+    np.testing.assert_array_equal(shown(ax, 0), image)  # The image below...
+    np.testing.assert_array_equal(shown(ax, 1), heatmap)  # ...the heatmap above it, see-through,
+    assert 0 < ax.images[1].get_alpha() < 1
+    assert ax.images[1].get_clim() == (0, 1)  # on a fixed scale: 0 is cold, 1 is hot.
     with pytest.raises(ValueError, match=r"heatmap must have shape \(28, 28\)"):
         plot_grad_cam(np.zeros((28, 28), np.uint8), np.ones((7, 7)))
+
+
+def test_grad_cam_makes_its_own_figure():
+    figure = plot_grad_cam(np.zeros((28, 28), np.uint8), np.ones((28, 28)) / 2)
+    (ax,) = figure.axes
+    assert len(ax.images) == 2
