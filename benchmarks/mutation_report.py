@@ -21,9 +21,10 @@ import datetime
 import fnmatch
 import subprocess
 import sys
-import tomllib
 from collections import Counter, defaultdict
 from pathlib import Path
+
+import tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 EQUIVALENTS = ROOT / "benchmarks" / "mutation_equivalents.toml"
@@ -77,9 +78,34 @@ def why_equivalent(mutant: str, equivalents: dict[str, str]) -> str | None:
     return None
 
 
+def not_mutated() -> list[str]:
+    """What the configuration keeps out of mutation testing, so the score says what it covers."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mutmut"]
+    pragmas = [
+        f"`{path.relative_to(ROOT)}:{number}`"
+        for path in sorted((ROOT / "fmnist_utils").glob("*.py"))
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if "pragma: no mutate" in line
+    ]
+    return [
+        "## What is not mutated",
+        "",
+        f"- Modules other than {', '.join(f'`{path}`' for path in config['only_mutate'])}.",
+        "- Code outside functions (constants such as the recipes and digests): mutmut never mutates it.",
+        f"- Lines matching {', '.join(f'`{pattern}`' for pattern in config['do_not_mutate_patterns'])}: "
+        "lines that hold only the prose of a message.",
+        f"- Lines with `# pragma: no mutate` ({', '.join(pragmas) or 'none'}): code that runs when the "
+        "module is imported, before mutmut chooses a mutant; tests check what it sets.",
+        "- Lines no unit test runs (`mutate_only_covered_lines`); the notebook, browser, launch and "
+        "grading tests run in other processes, which never see a mutant.",
+    ]
+
+
 def git_commit() -> str:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
-    dirty = subprocess.run(["git", "status", "--porcelain", "fmnist_utils", "tests"], cwd=ROOT, capture_output=True, text=True)
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "fmnist_utils", "tests"], cwd=ROOT, capture_output=True, text=True
+    )
     return commit.stdout.strip() + (" with uncommitted changes" if dirty.stdout.strip() else "")
 
 
@@ -105,7 +131,8 @@ def report(results: dict[str, str], equivalents: dict[str, str], seconds: float 
         "# Mutation testing: last result",
         "",
         f"Run on {now}, commit {git_commit()}, by `make mutation` (mutmut; configuration in",
-        "pyproject.toml, `[tool.mutmut]`)" + (f"; it took {seconds / 60:.0f} minutes on this machine." if seconds else "."),
+        "pyproject.toml, `[tool.mutmut]`)"
+        + (f"; it took {seconds / 60:.0f} minutes on this machine." if seconds else "."),
         "",
         "Score = (killed + timed out) / (mutants - equivalent). Required: "
         f"{REQUIRED_SCORE:.0%} on {', '.join(f'`{m}`' for m in REQUIRED)}.",
@@ -125,8 +152,11 @@ def report(results: dict[str, str], equivalents: dict[str, str], seconds: float 
             f"| `{module}` | {count['mutants']} | {count['detected']} | {count['timeout']} | "
             f"{count['equivalent']} | {count['survived']} | {score:.1%}{flag} |"
         )
+    lines += ["", *not_mutated()]
     lines += ["", f"## Survivors not explained ({len(unexplained)})", ""]
-    lines += [f"- `{mutant}` ({status}): `mutmut show {mutant}`" for mutant, status in unexplained] or ["None."]
+    lines += [f"- `{mutant}` ({status}): `mutmut show {mutant}`" for mutant, status in unexplained] or [
+        "None."
+    ]
     lines += ["", f"## Survivors accepted as equivalent ({len(accepted)})", ""]
     lines += [f"- `{mutant}`: {reason}" for mutant, _, reason in accepted] or ["None."]
     return "\n".join(lines) + "\n", all_met

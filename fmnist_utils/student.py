@@ -192,9 +192,9 @@ def write_student_versions(
     for path, notebook in students.items():
         # Write to a temporary file, then rename: an interrupted run leaves no half-written notebook.
         handle, temporary = tempfile.mkstemp(dir=output_dir, suffix=".ipynb.tmp")
+        os.close(handle)
         try:
-            with os.fdopen(handle, "w", encoding="utf-8") as file:
-                nbformat.write(notebook, file)
+            nbformat.write(notebook, temporary)  # In UTF-8, whatever the platform's encoding.
             os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes it private (0600); a handout is not.
             os.replace(temporary, targets[path])
         finally:

@@ -184,12 +184,28 @@ def test_write_refuses_to_overwrite_without_force(tmp_path):
     assert [path.name for path in written] == [path.name for path in NOTEBOOKS]
     marker = output / NOTEBOOKS[1].name
     marker.write_text("the student's own work")
-    with pytest.raises(FileExistsError, match=r"nothing was written\. Use --force"):
+    with pytest.raises(FileExistsError, match=r"nothing was written\. Use --force") as info:
         write_student_versions(NOTEBOOKS_DIR, output)
+    assert f"({output / NOTEBOOKS[0].name}, {output / NOTEBOOKS[1].name}, " in str(info.value)  # Which ones.
     assert marker.read_text() == "the student's own work"
     write_student_versions(NOTEBOOKS_DIR, output, force=True)
     nbformat.validate(nbformat.read(marker, as_version=4))
     assert not list(output.glob("*.tmp"))
+
+
+def test_handouts_go_into_a_new_nested_folder_through_a_temporary_file_beside_them(tmp_path, monkeypatch):
+    """The notebook is written under a temporary name in the output folder, then renamed:
+    on one filesystem the rename is atomic, so an interrupted run leaves no half notebook."""
+    output = tmp_path / "course" / "week 1" / "handouts"
+    renames = []
+    real_replace = os.replace
+    monkeypatch.setattr(
+        os, "replace", lambda source, target: renames.append(Path(source)) or real_replace(source, target)
+    )
+    written = write_student_versions(NOTEBOOKS[0], output)
+    assert written == [output / NOTEBOOKS[0].name]
+    assert [path.parent for path in renames] == [output]
+    assert sorted(output.iterdir()) == written
 
 
 def test_a_bad_notebook_writes_nothing(tmp_path):
