@@ -555,3 +555,88 @@ def test_release_traced_graphs_counts_and_does_nothing_without_the_registry(tiny
     release = ReleaseTracedGraphs()
     small_model().fit(x, y, epochs=1, batch_size=16, verbose=0, callbacks=[release])
     assert release.released == 0
+
+
+def spy_on_fit(monkeypatch) -> list[dict]:
+    """Replace ``fit_model`` by a recorder: what a recipe function asks of it, without training."""
+    from fmnist_utils import training
+
+    calls = []
+
+    def record(model, train, validation, **options):
+        calls.append({"model": model, "train": train, "validation": validation, **options})
+        return "result"
+
+    monkeypatch.setattr(training, "fit_model", record)
+    return calls
+
+
+def test_train_baseline_passes_notebook_03s_whole_recipe(tiny_data, monkeypatch):
+    from fmnist_utils.config import get_config
+
+    calls = spy_on_fit(monkeypatch)
+    model, result = train_baseline(*tiny_data)
+    [call] = calls
+    assert result == "result"
+    assert call["model"] is model
+    assert call["train"] is tiny_data[0]
+    assert call["validation"] is tiny_data[1]
+    recipe = {key: call[key] for key in ("epochs", "batch_size", "patience", "reduce_lr_patience")}
+    assert recipe == {key: BASELINE_RECIPE[key] for key in recipe}
+    assert call["run_dir"] == get_config().run_dir("baseline")  # The work folder's runs/.
+    assert call["run_dir"].name.startswith("baseline")
+    assert (call["tensorboard"], call["verbose"]) == (False, 2)
+    assert current_learning_rate(model) == pytest.approx(BASELINE_RECIPE["learning_rate"])
+    train_baseline(*tiny_data, epochs=3, run_dir="elsewhere", tensorboard=True, verbose=0)
+    assert {key: calls[1][key] for key in ("epochs", "run_dir", "tensorboard", "verbose")} == {
+        "epochs": 3,
+        "run_dir": "elsewhere",
+        "tensorboard": True,
+        "verbose": 0,
+    }
+
+
+@pytest.mark.parametrize(
+    ("schedule", "reduce_lr_patience"), [("plateau", 2), ("constant", None), ("cosine", None)]
+)
+def test_train_with_recipe_trains_every_epoch_and_keeps_the_best_by_validation_accuracy(
+    tiny_data, monkeypatch, schedule, reduce_lr_patience
+):
+    calls = spy_on_fit(monkeypatch)
+    model = build_baseline_cnn(filters=(4,), dense_units=8)
+    recipe = {"schedule": schedule, "epochs": 3, "batch_size": 16}
+    assert train_with_recipe(model, *tiny_data, recipe=recipe, run_dir="run", verbose=0) == "result"
+    [call] = calls
+    assert call["validation"] is tiny_data[1]
+    assert {
+        key: call[key] for key in ("epochs", "batch_size", "monitor", "patience", "reduce_lr_patience")
+    } == {
+        "epochs": 3,
+        "batch_size": 16,
+        "monitor": "val_accuracy",
+        "patience": None,  # No early stopping: runs compare at the same budget.
+        "reduce_lr_patience": reduce_lr_patience,
+    }
+    assert (call["run_dir"], call["tensorboard"], call["verbose"]) == ("run", False, 0)
+    train_with_recipe(model, *tiny_data, recipe=recipe, epochs=1, tensorboard=True)
+    assert (calls[1]["epochs"], calls[1]["tensorboard"], calls[1]["verbose"]) == (1, True, 2)
+
+
+def test_train_improved_passes_its_recipe_and_run_folder(tiny_data, monkeypatch):
+    from fmnist_utils.config import get_config
+
+    calls = spy_on_fit(monkeypatch)
+    model, result = train_improved(*tiny_data, recipe={"dense_units": 32, "epochs": 4})
+    [call] = calls
+    assert (result, call["model"]) == ("result", model)
+    assert model.get_layer("dense").units == 32
+    assert (call["epochs"], call["batch_size"]) == (4, IMPROVED_RECIPE["batch_size"])
+    assert call["run_dir"] == get_config().run_dir("improved")
+    assert (call["tensorboard"], call["verbose"]) == (False, 2)
+    train_improved(*tiny_data, epochs=2, run_dir="here", tensorboard=True, verbose=0)
+    assert (calls[1]["epochs"], calls[1]["run_dir"], calls[1]["tensorboard"], calls[1]["verbose"]) == (
+        2,
+        "here",
+        True,
+        0,
+    )
