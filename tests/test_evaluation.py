@@ -156,12 +156,68 @@ def test_grad_cam_works_for_functional_models(left_right_model):
     )
 
 
+@pytest.fixture(scope="module")
+def worked_out_model():
+    """A CNN whose Grad-CAM can be worked out by hand.
+
+    Channel 0 of the feature maps is the image (scaled to 0..1), channel 1 its negative;
+    the output layer averages each map. Class 7's logit is channel 0's mean + 10 (its bias
+    makes it the predicted class), class 2's is channel 1's mean, the others are 0. So class
+    7's heatmap is relu(image), scaled to a peak of 1; class 2's is relu(-image): nothing.
+    Batch normalization, in inference, leaves the maps as they are; in training mode it
+    would centre each map on its mean. Dropout, in inference, passes the averages through.
+    """
+    model = keras.Sequential(
+        [
+            keras.Input((28, 28, 1), dtype="uint8"),
+            keras.layers.Rescaling(1 / 255),
+            keras.layers.Conv2D(2, 1, use_bias=False, name="conv"),
+            keras.layers.BatchNormalization(epsilon=0.0, name="maps"),
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dropout(0.5),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
+    model.get_layer("conv").set_weights([np.array([1.0, -1.0]).reshape(1, 1, 1, 2)])
+    kernel, bias = np.zeros((2, 10)), np.zeros(10)
+    kernel[0, 7], bias[7], kernel[1, 2] = 1.0, 10.0, 1.0
+    model.layers[-1].set_weights([kernel, bias])
+    return model
+
+
+def test_grad_cam_matches_the_heatmap_worked_out_by_hand(worked_out_model):
+    image = np.zeros((28, 28), dtype=np.uint8)
+    image[4:20, 6:14] = np.arange(8, dtype=np.uint8) * 30 + 30  # Brighter to the right.
+    image[22:26, 20:26] = 120
+    expected = image / image.max()
+    np.testing.assert_allclose(grad_cam(worked_out_model, image), expected, atol=1e-5)  # Class 7.
+    np.testing.assert_allclose(grad_cam(worked_out_model, image, class_index=7), expected, atol=1e-5)
+    np.testing.assert_array_equal(grad_cam(worked_out_model, image, class_index=2), np.zeros((28, 28)))
+    np.testing.assert_array_equal(grad_cam(worked_out_model, image, class_index=0), np.zeros((28, 28)))
+    np.testing.assert_allclose(grad_cam(worked_out_model, image, class_index=9), np.zeros((28, 28)))
+    # The softmax as a layer of its own: the class score is then its probability.
+    separate = keras.Sequential(
+        [
+            keras.Input((28, 28, 1), dtype="uint8"),
+            *worked_out_model.layers[:-1],  # The same layers, shared...
+            keras.layers.Dense(10),
+            keras.layers.Activation("softmax"),
+        ]
+    )
+    separate.layers[-2].set_weights(worked_out_model.layers[-1].get_weights())  # ...and weights.
+    np.testing.assert_allclose(grad_cam(separate, image), expected, atol=1e-4)
+
+
 def test_grad_cam_errors(trained_model):
     model, images, _ = trained_model
-    with pytest.raises(ValueError, match=r"class_index must lie in 0\.\.1"):
-        grad_cam(model, images[0], class_index=5)
-    with pytest.raises(ValueError, match=r"no layer 'nope'"):
+    for class_index in (5, 2, -1):
+        with pytest.raises(ValueError, match=rf"class_index must lie in 0\.\.1, got {class_index}"):
+            grad_cam(model, images[0], class_index=class_index)
+    with pytest.raises(ValueError, match=r"no layer 'nope'; its layers: rescaling, conv1, ") as info:
         grad_cam(model, images[0], layer_name="nope")
+    assert str(info.value).endswith(f"its layers: {', '.join(layer.name for layer in model.layers)}.")
+    with pytest.raises(ValueError, match=r"^image must have shape \(N, 28, 28\) or \(N, 28, 28, 1\)"):
+        grad_cam(model, images[:2])
     dense = keras.Sequential(
         [keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(2, "softmax")]
     )
@@ -264,7 +320,9 @@ def test_classify_image_returns_top_classes(tmp_path, trained_model):
     path = tmp_path / "left.png"
     Image.fromarray(images[0]).save(path)  # A class-0 image saved to a file.
     top = classify_image(model, path, top=2, class_names=["left", "right"])
-    assert top[0][0] == "left"
+    assert [name for name, _ in top] == ["left", "right"]
+    assert len(classify_image(model, path, top=1, class_names=["left", "right"])) == 1
+    assert len(classify_image(model, path, top=0, class_names=["left", "right"])) == 1  # At least one.
     assert sum(probability for _, probability in top) == pytest.approx(1.0, rel=1e-5)
     assert top[0][1] >= top[1][1]
 
@@ -276,7 +334,7 @@ def test_classify_image_reads_a_white_garment_on_a_transparent_background(tmp_pa
     rgba[..., 3] = np.where(images[0] > 128, 255, 0)  # Class 0: a bright square on the left.
     Image.fromarray(rgba).save(tmp_path / "left.png")
     top = classify_image(model, tmp_path / "left.png", top=1, class_names=["left", "right"])
-    assert top[0][0] == "left"
+    assert [name for name, _ in top] == ["left"]
 
 
 def test_flip_average_is_the_mean_of_an_image_and_its_mirror(left_right_model):
