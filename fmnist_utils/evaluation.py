@@ -79,8 +79,7 @@ def per_class_accuracy(
         raise ValueError(f"got {len(labels)} labels but {len(predictions)} predictions.")
     correct = np.bincount(labels[labels == predictions], minlength=num_classes)
     totals = np.bincount(labels, minlength=num_classes)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(totals > 0, correct / np.maximum(totals, 1), np.nan)
+    return np.where(totals > 0, correct / np.maximum(totals, 1), np.nan)
 
 
 def most_confused_pairs(
@@ -164,11 +163,10 @@ def calibration_bins(probabilities: np.ndarray, labels: np.ndarray, *, bins: int
     edges = np.linspace(0.0, 1.0, bins + 1)
     index = np.clip(np.digitize(confidence, edges[1:-1], right=True), 0, bins - 1)
     counts = np.bincount(index, minlength=bins)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore"):  # An empty bin: 0 / 0, NaN.
         mean_confidence = np.bincount(index, weights=confidence, minlength=bins) / counts
-        accuracy = np.bincount(index, weights=correct.astype(float), minlength=bins) / counts
-    gaps = np.where(counts > 0, np.abs(accuracy - mean_confidence), 0.0)
-    ece = float(np.sum(counts / len(labels) * gaps))
+        accuracy = np.bincount(index, weights=correct, minlength=bins) / counts
+    ece = float(np.nansum(counts / len(labels) * np.abs(accuracy - mean_confidence)))
     return CalibrationBins(edges, mean_confidence, accuracy, counts, ece)
 
 

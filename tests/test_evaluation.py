@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import keras
 import numpy as np
 import pytest
@@ -22,11 +24,18 @@ from fmnist_utils.models import build_baseline_cnn
 def test_per_class_accuracy():
     labels = np.array([0, 0, 1, 1, 1, 2])
     predictions = np.array([0, 1, 1, 1, 0, 2])
-    accuracy = per_class_accuracy(labels, predictions, num_classes=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # No RuntimeWarning for the class without examples.
+        accuracy = per_class_accuracy(labels, predictions, num_classes=4)
     np.testing.assert_allclose(accuracy[:3], [0.5, 2 / 3, 1.0])
     assert np.isnan(accuracy[3])  # No example of class 3.
     with pytest.raises(ValueError, match=r"got 6 labels but 5 predictions"):
         per_class_accuracy(labels, predictions[:5])
+    assert per_class_accuracy(np.array([11, 11]), np.array([11, 0]), num_classes=12)[11] == 0.5
+    with pytest.raises(ValueError, match=r"^labels must lie in 0\.\.3"):
+        per_class_accuracy(np.array([4, 0]), np.array([0, 0]), num_classes=4)
+    with pytest.raises(ValueError, match=r"^predictions must lie in 0\.\.3, found values from 0 to 4"):
+        per_class_accuracy(np.array([0, 0]), np.array([4, 0]), num_classes=4)
 
 
 def test_most_confused_pairs():
@@ -65,6 +74,26 @@ def test_calibration_of_a_known_case():
     assert np.isnan(bins.accuracy[0])
 
 
+def test_calibration_bins_the_extremes_and_says_nothing_about_empty_bins():
+    uniform = np.full((3, 10), 0.1)  # Confidence 0.1: the first bin's upper edge.
+    sure = np.eye(10)[[4, 5]] * 0.96 + 0.004  # Confidence 0.964: the last bin.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # No RuntimeWarning for the empty bins' 0 / 0.
+        bins = calibration_bins(np.concatenate([uniform, sure]), np.array([0, 1, 2, 4, 0]))
+    assert len(bins.edges) == 11  # Ten bins by default.
+    assert bins.counts.tolist() == [3, 0, 0, 0, 0, 0, 0, 0, 0, 2]
+    assert bins.accuracy[0] == pytest.approx(1 / 3)
+    assert bins.accuracy[9] == pytest.approx(0.5)
+    expected = 3 / 5 * abs(1 / 3 - 0.1) + 2 / 5 * abs(0.5 - 0.964)
+    assert bins.expected_calibration_error == pytest.approx(expected)
+
+
+def test_calibration_of_one_prediction():
+    bins = calibration_bins(np.array([[0.3, 0.7]], dtype=np.float32), np.array([0]))
+    assert bins.counts.tolist() == [0] * 6 + [1, 0, 0, 0]
+    assert bins.expected_calibration_error == pytest.approx(0.7)  # Wrong at 70% confidence.
+
+
 def test_perfect_calibration_has_zero_error():
     probabilities = np.array([[1.0, 0.0], [0.0, 1.0]])
     assert calibration_bins(probabilities, np.array([0, 1])).expected_calibration_error == 0.0
@@ -75,6 +104,8 @@ def test_calibration_errors():
         calibration_bins(np.zeros((3, 2)), np.array([0, 1]))
     with pytest.raises(ValueError, match=r"bins must be a positive integer"):
         calibration_bins(np.ones((2, 2)) / 2, np.array([0, 1]), bins=0)
+    with pytest.raises(ValueError, match=r"labels must lie in 0\.\.2, found values from 0 to 5"):
+        calibration_bins(np.ones((2, 3)) / 3, np.array([0, 5]))
 
 
 @pytest.fixture(scope="module")
