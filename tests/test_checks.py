@@ -909,3 +909,10 @@ def test_exercise_03_1_names_a_log_without_its_columns(tmp_path, missing):
 def test_exercise_04_1_names_the_answer_that_is_not_a_fraction():
     result = checks.exercise_04_1(0.5, 75, confusion_matrix())
     assert_hint(result, "`shirt_recall` must be a fraction between 0 and 1, not a percentage")
+
+
+def test_exercise_04_1_tells_a_table_from_a_value_per_class():
+    every_class = checks.exercise_04_1(np.full(10, 0.5), 0.5, confusion_matrix())
+    assert_hint(every_class, "holds a value for every class: keep only the Shirt's")
+    table = checks.exercise_04_1(np.full((2, 5), 0.5), 0.5, confusion_matrix())
+    assert_hint(table, "store `shirt_precision` as one number, not an array or a list of 10")

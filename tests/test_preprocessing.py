@@ -59,6 +59,13 @@ def test_split_accepts_a_count(batch):
     assert (len(train_labels), len(val_labels)) == (190, 10)
 
 
+def test_split_accepts_a_validation_set_of_one(batch):
+    images, _ = batch
+    one_class = np.zeros(len(images), dtype=np.uint8)  # Stratified: one example of one class.
+    (_, train_labels), (_, val_labels) = train_validation_split(images, one_class, validation_size=1)
+    assert (len(train_labels), len(val_labels)) == (199, 1)
+
+
 def test_split_defaults_to_a_tenth_with_seed_42(batch):
     (train_images, _), (validation_images, validation_labels) = train_validation_split(*batch)
     assert (len(train_images), len(validation_labels)) == (180, 20)
