@@ -15,6 +15,7 @@ from fmnist_utils.data import (
     DataFile,
     DatasetError,
     candidate_data_dirs,
+    check_local_copy,
     download_fashion_mnist,
     keras_cache_dir,
     load_fashion_mnist,
@@ -401,3 +402,18 @@ def test_labels_must_lie_below_the_number_of_classes(tmp_path, largest, accepted
         return
     with pytest.raises(DatasetError, match=r"1 labels lie outside 0\.\.9 \(the first, at index 1, is 10\)"):
         read_idx_labels(path)
+
+
+def test_check_local_copy_verifies_the_folder_given_or_the_one_it_finds(tiny_dataset, monkeypatch):
+    folder, files = tiny_dataset
+    expected = {key: folder / spec.name for key, spec in files.items()}
+    assert check_local_copy(folder, files=files) == expected
+    monkeypatch.setenv("FMNIST_DATA_DIR", str(folder))
+    assert check_local_copy(files=files) == expected
+    assert check_local_copy("", files=files) == expected  # An empty folder name: none given.
+    with pytest.raises(DatasetError, match=r"SHA-256 mismatch"):
+        check_local_copy(folder)  # Tiny files are not the official ones.
+    monkeypatch.setenv("FMNIST_DATA_DIR", str(folder.parent / "elsewhere"))
+    write_tiny_dataset(keras_cache_dir())
+    with pytest.raises(DatasetError, match=r"SHA-256 mismatch"):
+        check_local_copy()  # The Keras cache's copy, against the official digests.

@@ -131,6 +131,7 @@ def test_one_hot():
     assert encoded.dtype == np.float32
     assert encoded.argmax(axis=1).tolist() == [0, 3, 9]
     assert encoded.sum(axis=1).tolist() == [1.0, 1.0, 1.0]
+    assert one_hot(np.array([0, 1])).shape == (2, 10)  # Ten classes, even when few appear.
     wider = one_hot(np.array([0, 11]), num_classes=12)
     assert wider.shape == (2, 12)
     assert wider[1, 11] == 1.0
