@@ -247,7 +247,14 @@ def test_open_ended_exercises_list_what_a_good_answer_shows(exercise):
 @pytest.mark.parametrize("exercise", DEFINITE)
 def test_right_answers_pass(cases, exercise):
     answers, arguments = cases[exercise]
-    assert_correct(checks.EXERCISES[exercise](*answers, *arguments))
+    result = checks.EXERCISES[exercise](*answers, *arguments)
+    assert_correct(result)
+    assert (result.exercise, result.message) == (exercise, f"Exercise {exercise}: correct.")
+
+
+def test_checks_take_keyword_arguments(cases):
+    (answer,), (test_labels,) = cases["00.1"]
+    assert_correct(checks.exercise_00_1(sneaker_count=answer, test_labels=test_labels))
 
 
 @pytest.mark.parametrize("exercise", DEFINITE)
@@ -259,7 +266,7 @@ def test_no_answer_yet(cases, exercise):
     for position, name in enumerate(names):
         given = [*answers[:position], None, *answers[position + 1 :]]
         result = check(*given, *arguments)
-        assert result.passed is False
+        assert (result.exercise, result.passed) == (exercise, False)
         assert result.message == f"Exercise {exercise}: no answer yet. Store your answer in `{name}`."
 
 
@@ -623,14 +630,14 @@ def test_no_answer_makes_a_check_raise(cases, exercise):
             given = [*answers[:position], value, *answers[position + 1 :]]
             result = check(*given, *arguments)
             assert isinstance(result, CheckResult), (position, value)
-            assert result.passed is False, (position, value, result.message)
-            assert "cannot check" not in result.message, (position, value, result.message)
+            assert (result.exercise, result.passed) == (exercise, False), (position, value, result.message)
+            assert result.message.startswith(f"Exercise {exercise}: not yet. Hint: "), (position, value)
 
 
 def test_bad_data_from_the_notebook_gets_a_verdict_not_an_exception(tmp_path):
     missing = tmp_path / "runs" / "training_log.csv"
     result = checks.exercise_03_1(4, missing)
-    assert result.passed is False
+    assert (result.exercise, result.passed) == ("03.1", False)
     assert result.message == (
         f"Exercise 03.1: cannot check this yet: {missing.resolve()}: no training log; "
         "run the training cell of notebook 03 first."
@@ -916,3 +923,63 @@ def test_exercise_04_1_tells_a_table_from_a_value_per_class():
     assert_hint(every_class, "holds a value for every class: keep only the Shirt's")
     table = checks.exercise_04_1(np.full((2, 5), 0.5), 0.5, confusion_matrix())
     assert_hint(table, "store `shirt_precision` as one number, not an array or a list of 10")
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [
+        ("12", "`sneaker_count` is a string: store a number, without quotes."),
+        (True, "`sneaker_count` is True: store a number, not True or False."),
+        (print, "store `sneaker_count` as one number, not a builtin_function_or_method."),
+        (float("inf"), "`sneaker_count` is inf, not a finite number."),
+        (12.0, "`sneaker_count` is a float (12.0): a count is a whole number; store an int (int(...))."),
+        (-3, "`sneaker_count` is negative: a count is 0 or more."),
+    ],
+)
+def test_hints_about_the_type_of_an_answer_name_it(cases, answer, hint):
+    _, arguments = cases["00.1"]
+    result = checks.exercise_00_1(answer, *arguments)
+    assert result.message == f"Exercise 00.1: not yet. Hint: {hint}"
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [
+        (-0.5, "`top2_accuracy` is negative: a fraction lies between 0 and 1."),
+        (1.5, "`top2_accuracy` must be a fraction between 0 and 1, not a percentage."),
+        (100, "`top2_accuracy` must be a fraction between 0 and 1, not a percentage."),
+        (101, "`top2_accuracy` looks like a number of images: divide by how many there are."),
+    ],
+)
+def test_fraction_hints_tell_percentages_from_counts(cases, answer, hint):
+    _, (probabilities, labels) = cases["04.2"]
+    assert len(labels) >= 101
+    result = checks.exercise_04_2(answer, probabilities, labels)
+    assert result.message == f"Exercise 04.2: not yet. Hint: {hint}"
+    every_image = checks.exercise_04_2(len(labels), probabilities, labels)
+    assert "looks like a number of images" in every_image.message  # All of them: still a count.
+    assert (
+        "not a percentage" not in checks.exercise_04_2(1.0, probabilities, labels).message
+    )  # 1 is a fraction.
+
+
+def test_exercise_02_1_hint_for_a_batch_axis_is_exact():
+    result = checks.exercise_02_1((None, 24, 24, 16), 416)
+    assert result.message == (
+        "Exercise 02.1: not yet. Hint: leave out the batch axis: store (height, width, channels)."
+    )
+    result = checks.exercise_02_1((24, 24.5, 16), 416)
+    assert result.message.endswith("every size in `output_shape` must be a whole number, got 24.5.")
+    result = checks.exercise_02_1(print, 416)
+    assert result.message.endswith("store `output_shape` as a tuple of sizes, such as (5, 5, 8).")
+
+
+def test_bad_data_from_the_notebook_is_not_called_the_students_mistake(cases):
+    result = checks.exercise_00_1(5, np.array([0.5, 1.5]))
+    assert result.message == (
+        "Exercise 00.1: cannot check this yet: test_labels must have an integer dtype, got float64."
+    )
+    assert checks.exercise_00_1(5, [[0, 1], [2]]).message.startswith("Exercise 00.1: cannot check this yet: ")
+    (train, validation, validation_labels), arguments = cases["01.2"]
+    result = checks.exercise_01_2(train, validation, validation_labels.astype("float64"), *arguments)
+    assert_hint(result, "split_validation_labels must have an integer dtype, got float64")

@@ -406,3 +406,11 @@ def test_predict_probabilities_batches_are_smaller_on_a_small_machine(monkeypatc
     predict_probabilities(model, images, batch_size=32)
     assert model.batch_sizes == [512, 128, 128, 32]
     assert releases == [3, 4]  # After each call's predictions.
+
+
+def test_predict_probabilities_prints_nothing(capsys):
+    from fmnist_utils.models import build_tutorial_dense
+
+    images = np.zeros((3, 28, 28), dtype=np.uint8)
+    predict_probabilities(build_tutorial_dense(), images, flip_average=True)
+    assert capsys.readouterr().out == ""  # No progress bar in the notebook.
