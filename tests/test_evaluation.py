@@ -414,3 +414,49 @@ def test_predict_probabilities_prints_nothing(capsys):
     images = np.zeros((3, 28, 28), dtype=np.uint8)
     predict_probabilities(build_tutorial_dense(), images, flip_average=True)
     assert capsys.readouterr().out == ""  # No progress bar in the notebook.
+
+
+def white_picture_with_a_black_block(size: int = 56) -> np.ndarray:
+    """A black 28 x 14 block on white: what picture_to_fashion_mnist makes of it is known exactly."""
+    picture = np.full((size, size), 255, dtype=np.uint8)
+    picture[14:42, 21:35] = 0
+    return picture
+
+
+def test_a_picture_whose_result_is_known_exactly():
+    """Inverted (light background), trimmed to the block, which is already 28 rows tall:
+    no resizing; centred on black, stretched to 255."""
+    expected = np.zeros((28, 28), dtype=np.uint8)
+    expected[:, 7:21] = 255
+    np.testing.assert_array_equal(picture_to_fashion_mnist(white_picture_with_a_black_block()), expected)
+    doubled = np.repeat(np.repeat(white_picture_with_a_black_block(), 2, axis=0), 2, axis=1)
+    np.testing.assert_array_equal(picture_to_fashion_mnist(doubled), expected)  # Scaled down to 28.
+
+
+@pytest.mark.parametrize(("speck", "part_of_the_garment"), [(230, False), (200, True)])
+def test_faint_marks_are_background_up_to_15_percent_of_the_contrast(speck, part_of_the_garment):
+    """A speck 25 grey levels off the white (10% of the garment's contrast) is background;
+    55 levels off (22%) is part of what is trimmed to."""
+    clean = picture_to_fashion_mnist(white_picture_with_a_black_block())
+    picture = white_picture_with_a_black_block()
+    picture[2, 2] = speck
+    assert np.array_equal(picture_to_fashion_mnist(picture), clean) is not part_of_the_garment
+
+
+@pytest.mark.parametrize(("difference", "blank"), [(15, True), (16, False)])
+def test_a_picture_is_blank_below_16_grey_levels_of_contrast(difference, blank):
+    picture = np.full((40, 40), 100, dtype=np.uint8)
+    picture[10:30, 15:25] = 100 + difference
+    if blank:
+        with pytest.raises(ValueError, match=r"the picture is blank: .* differs by 15 of 255"):
+            picture_to_fashion_mnist(picture)
+    else:
+        assert picture_to_fashion_mnist(picture).max() == 255
+
+
+@pytest.mark.parametrize(("background", "inverted"), [(127, False), (128, True)])
+def test_a_background_lighter_than_mid_grey_is_inverted(background, inverted):
+    picture = np.full((40, 40), background, dtype=np.uint8)
+    picture[10:30, 15:25] = 0 if inverted else 255  # The garment contrasts either way.
+    image = picture_to_fashion_mnist(picture)
+    assert (image[14, 14], image[0, 0]) == (255, 0)  # Light garment on black, as in the dataset.
