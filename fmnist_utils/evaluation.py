@@ -161,7 +161,7 @@ def calibration_bins(probabilities: np.ndarray, labels: np.ndarray, *, bins: int
     confidence = probabilities.max(axis=1)
     correct = probabilities.argmax(axis=1) == labels
     edges = np.linspace(0.0, 1.0, bins + 1)
-    index = np.clip(np.digitize(confidence, edges[1:-1], right=True), 0, bins - 1)
+    index = np.digitize(confidence, edges[1:-1], right=True)  # 0 .. bins - 1: the inner edges.
     counts = np.bincount(index, minlength=bins)
     with np.errstate(invalid="ignore"):  # An empty bin: 0 / 0, NaN.
         mean_confidence = np.bincount(index, weights=confidence, minlength=bins) / counts

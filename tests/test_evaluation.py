@@ -88,6 +88,13 @@ def test_calibration_bins_the_extremes_and_says_nothing_about_empty_bins():
     assert bins.expected_calibration_error == pytest.approx(expected)
 
 
+def test_calibration_bins_confidences_at_the_edges():
+    probabilities = np.array([[0.5, 0.5], [0.55, 0.45], [0.6, 0.4], [1.0, 0.0]])
+    bins = calibration_bins(probabilities, np.array([0, 0, 0, 0]))
+    # A confidence on an edge belongs to the bin below it; 1.0 to the last bin.
+    assert bins.counts.tolist() == [0, 0, 0, 0, 1, 2, 0, 0, 0, 1]
+
+
 def test_calibration_of_one_prediction():
     bins = calibration_bins(np.array([[0.3, 0.7]], dtype=np.float32), np.array([0]))
     assert bins.counts.tolist() == [0] * 6 + [1, 0, 0, 0]
@@ -460,3 +467,10 @@ def test_a_background_lighter_than_mid_grey_is_inverted(background, inverted):
     picture[10:30, 15:25] = 0 if inverted else 255  # The garment contrasts either way.
     image = picture_to_fashion_mnist(picture)
     assert (image[14, 14], image[0, 0]) == (255, 0)  # Light garment on black, as in the dataset.
+
+
+def test_classify_image_returns_the_three_likeliest_by_default(tmp_path, worked_out_model):
+    Image.fromarray(white_picture_with_a_black_block()).save(tmp_path / "block.png")
+    top = classify_image(worked_out_model, tmp_path / "block.png")
+    assert [name for name, _ in top][:1] == [CLASS_NAMES[7]]  # The bias makes class 7 the likeliest.
+    assert len(top) == 3
