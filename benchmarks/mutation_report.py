@@ -5,11 +5,14 @@ script, which writes ``benchmarks/results/mutation.md``. A mutant is one small b
 in the package (``>=`` turned into ``>``, a number plus one, an argument dropped...); the
 unit tests that reach it run, and the mutant is killed when one of them fails.
 
-Survivors named in ``benchmarks/mutation_equivalents.toml`` are equivalent mutants: code
-that behaves exactly like the original, so no test can tell them apart. Each is listed
-there with one line saying why, and leaves the score's denominator:
+Survivors named in ``benchmarks/mutation_equivalents.toml`` under ``[equivalent]`` are
+equivalent mutants: code that behaves exactly like the original, so no test can tell them
+apart. Each is listed there with one line saying why, and leaves the score's denominator:
 
     score = (killed + timed out) / (mutants - equivalent)
+
+Survivors under ``[accepted]`` differ from the original in a way no test pins, for the
+reason given; they stay in the denominator (they lower the score) and are listed apart.
 
 Usage: python benchmarks/mutation_report.py [--seconds N] [--output PATH]
 """
@@ -66,9 +69,10 @@ def module_of(mutant: str) -> str:
     return mutant.split(".x")[0]
 
 
-def read_equivalents() -> dict[str, str]:
-    """Mutant name (or fnmatch pattern) -> why it is equivalent."""
-    return tomllib.loads(EQUIVALENTS.read_text())["equivalent"]
+def read_equivalents() -> tuple[dict[str, str], dict[str, str]]:
+    """Mutant name (or fnmatch pattern) -> why: the equivalent ones, and the accepted ones."""
+    table = tomllib.loads(EQUIVALENTS.read_text())
+    return table.get("equivalent", {}), table.get("accepted", {})
 
 
 def why_equivalent(mutant: str, equivalents: dict[str, str]) -> str | None:
@@ -109,10 +113,15 @@ def git_commit() -> str:
     return commit.stdout.strip() + (" with uncommitted changes" if dirty.stdout.strip() else "")
 
 
-def report(results: dict[str, str], equivalents: dict[str, str], seconds: float | None) -> tuple[str, bool]:
+def report(
+    results: dict[str, str],
+    equivalents: dict[str, str],
+    seconds: float | None,
+    accepted_reasons: dict[str, str] | None = None,
+) -> tuple[str, bool]:
     """The Markdown summary, and whether every required module reaches its score."""
     counts: dict[str, Counter] = defaultdict(Counter)
-    accepted, unexplained = [], []
+    equivalent, accepted, unexplained = [], [], []
     for mutant, status in sorted(results.items()):
         module = module_of(mutant)
         counts[module]["mutants"] += 1
@@ -121,10 +130,13 @@ def report(results: dict[str, str], equivalents: dict[str, str], seconds: float 
             counts[module]["timeout"] += status == "timeout"
         elif (reason := why_equivalent(mutant, equivalents)) is not None:
             counts[module]["equivalent"] += 1
-            accepted.append((mutant, status, reason))
+            equivalent.append((mutant, reason))
         else:
             counts[module]["survived"] += 1
-            unexplained.append((mutant, status))
+            if (reason := why_equivalent(mutant, accepted_reasons or {})) is not None:
+                accepted.append((mutant, reason))
+            else:
+                unexplained.append((mutant, status))
 
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
@@ -157,8 +169,14 @@ def report(results: dict[str, str], equivalents: dict[str, str], seconds: float 
     lines += [f"- `{mutant}` ({status}): `mutmut show {mutant}`" for mutant, status in unexplained] or [
         "None."
     ]
-    lines += ["", f"## Survivors accepted as equivalent ({len(accepted)})", ""]
-    lines += [f"- `{mutant}`: {reason}" for mutant, _, reason in accepted] or ["None."]
+    lines += [
+        "",
+        f"## Survivors accepted, not equivalent: they count against the score ({len(accepted)})",
+        "",
+    ]
+    lines += [f"- `{mutant}`: {reason}" for mutant, reason in accepted] or ["None."]
+    lines += ["", f"## Survivors accepted as equivalent ({len(equivalent)})", ""]
+    lines += [f"- `{mutant}`: {reason}" for mutant, reason in equivalent] or ["None."]
     return "\n".join(lines) + "\n", all_met
 
 
@@ -167,7 +185,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, help="how long mutmut ran, for the report")
     parser.add_argument("--output", type=Path, default=OUTPUT)
     arguments = parser.parse_args()
-    text, all_met = report(read_results(), read_equivalents(), arguments.seconds)
+    equivalents, accepted = read_equivalents()
+    text, all_met = report(read_results(), equivalents, arguments.seconds, accepted)
     arguments.output.parent.mkdir(parents=True, exist_ok=True)
     arguments.output.write_text(text)
     print(text)

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from fmnist_utils.data import load_image_file
+from fmnist_utils.data import load_image_file, picture_to_fashion_mnist
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 TOLERANCE = 2  # Of 255: rounding differences between equivalent pictures.
@@ -203,3 +203,46 @@ def test_a_decoder_value_error_names_the_file(tmp_path, monkeypatch):
     monkeypatch.setattr(data_module, "_decode_small", broken)
     with pytest.raises(ValueError, match=rf"^{re.escape(str(path))}: the image data is corrupt"):
         load_image_file(path)
+
+
+def block_picture(factor: int) -> np.ndarray:
+    """A black 28 x 14 block on white, every pixel repeated factor x factor times."""
+    picture = np.full((56, 56), 255, dtype=np.uint8)
+    picture[14:42, 21:35] = 0
+    return np.repeat(np.repeat(picture, factor, axis=0), factor, axis=1)
+
+
+BLOCK_RESULT = np.zeros((28, 28), dtype=np.uint8)
+BLOCK_RESULT[:, 7:21] = 255  # What the 56 x 56 block picture gives: see test_evaluation.py.
+
+
+@pytest.mark.parametrize("mode", ["L", "RGB", "P", "1"])
+@pytest.mark.parametrize("factor", [37, 40])
+def test_a_large_picture_gives_what_its_small_version_gives(tmp_path, mode, factor):
+    """Reduced to 1,024 pixels first (by area average; palettes by picking pixels), then as any picture."""
+    path = tmp_path / f"block-{mode}.png"
+    Image.fromarray(block_picture(factor)).convert(mode).save(path)
+    np.testing.assert_array_equal(load_image_file(path), BLOCK_RESULT)
+
+
+def test_fine_stripes_are_averaged_when_a_large_picture_is_reduced(tmp_path):
+    """One-pixel stripes in a 2,240-pixel picture average to a grey garment; picking pixels
+    instead would keep stripes, and a garment with holes."""
+    picture = block_picture(40)
+    garment = picture == 0
+    picture[garment & (np.arange(picture.shape[1]) % 2 == 0)] = 255 - 40  # Stripes: 0 and 215.
+    Image.fromarray(picture).save(tmp_path / "striped.png")
+    image = load_image_file(tmp_path / "striped.png").astype(int)
+    assert np.abs(image - BLOCK_RESULT).max() < 40
+
+
+@pytest.mark.parametrize("vertical", [True, False])
+def test_a_line_one_pixel_thin_stays_one_pixel_thin(vertical):
+    picture = np.zeros((200, 200), dtype=np.uint8)
+    if vertical:
+        picture[:, 100] = 255
+    else:
+        picture[100, :] = 255
+    image = picture_to_fashion_mnist(picture)
+    assert np.count_nonzero(image.any(axis=0 if vertical else 1)) == 1
+    assert np.count_nonzero(image) == 28
