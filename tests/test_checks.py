@@ -983,3 +983,12 @@ def test_bad_data_from_the_notebook_is_not_called_the_students_mistake(cases):
     (train, validation, validation_labels), arguments = cases["01.2"]
     result = checks.exercise_01_2(train, validation, validation_labels.astype("float64"), *arguments)
     assert_hint(result, "split_validation_labels must have an integer dtype, got float64")
+
+
+def test_exercise_05_3_names_the_predictions_it_cannot_read(cases):
+    (answer,), (baseline, improved, images, labels) = cases["05.3"]
+    result = checks.exercise_05_3(answer, baseline, improved.astype("float64"), images, labels)
+    assert result.message == (
+        "Exercise 05.3: cannot check this yet: improved_model's predictions must have an integer dtype, "
+        "got float64."
+    )
