@@ -725,7 +725,7 @@ def load_test_set(
 
 def _load_split(folder: Path, files: Mapping[str, DataFile], split: str) -> tuple[np.ndarray, np.ndarray]:
     images, labels = (
-        _read_file(_locate(folder, files[key]) or folder / files[key].name, files[key])
+        _read_file(_locate(folder, files[key]), files[key])  # Verified just before: present.
         for key in (f"{split}_images", f"{split}_labels")
     )
     if len(images) != len(labels):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import hashlib
+import re
 
 import numpy as np
 import pytest
@@ -417,3 +418,9 @@ def test_check_local_copy_verifies_the_folder_given_or_the_one_it_finds(tiny_dat
     write_tiny_dataset(keras_cache_dir())
     with pytest.raises(DatasetError, match=r"SHA-256 mismatch"):
         check_local_copy()  # The Keras cache's copy, against the official digests.
+
+
+def test_a_truncated_labels_file_is_named(tmp_path):
+    path = write_gz(tmp_path / "labels.gz", idx_bytes(np.zeros(5, np.uint8))[:-2])
+    with pytest.raises(DatasetError, match=r"^" + re.escape(str(path)) + r": the file is truncated"):
+        read_idx_labels(path)

@@ -440,6 +440,24 @@ def test_a_picture_whose_result_is_known_exactly():
     np.testing.assert_array_equal(picture_to_fashion_mnist(doubled), expected)  # Scaled down to 28.
 
 
+def test_a_wide_garment_with_a_hole_is_centred_and_keeps_its_hole():
+    picture = np.full((56, 56), 255, dtype=np.uint8)
+    picture[21:34, 14:42] = 0  # 13 rows, 28 columns: as wide as the image, centred vertically.
+    picture[24:30, 27:29] = 255  # A hole: background inside the garment's box.
+    expected = np.zeros((28, 28), dtype=np.uint8)
+    expected[7:20, :] = 255  # 15 rows to share: 7 above, 8 below.
+    expected[10:16, 13:15] = 0
+    np.testing.assert_array_equal(picture_to_fashion_mnist(picture), expected)
+
+
+def test_a_picture_with_missing_pixels_reads_them_as_the_darkest():
+    picture = white_picture_with_a_black_block().astype(np.float32) / 255
+    picture[0, 0] = np.nan  # A float TIFF's missing pixel, in the white background.
+    with_missing = picture_to_fashion_mnist(picture)
+    picture[0, 0] = 0.0
+    np.testing.assert_array_equal(with_missing, picture_to_fashion_mnist(picture))
+
+
 @pytest.mark.parametrize(("speck", "part_of_the_garment"), [(230, False), (200, True)])
 def test_faint_marks_are_background_up_to_15_percent_of_the_contrast(speck, part_of_the_garment):
     """A speck 25 grey levels off the white (10% of the garment's contrast) is background;
@@ -450,10 +468,12 @@ def test_faint_marks_are_background_up_to_15_percent_of_the_contrast(speck, part
     assert np.array_equal(picture_to_fashion_mnist(picture), clean) is not part_of_the_garment
 
 
+@pytest.mark.parametrize("background", [100, 0])
 @pytest.mark.parametrize(("difference", "blank"), [(15, True), (16, False)])
-def test_a_picture_is_blank_below_16_grey_levels_of_contrast(difference, blank):
-    picture = np.full((40, 40), 100, dtype=np.uint8)
-    picture[10:30, 15:25] = 100 + difference
+def test_a_picture_is_blank_below_16_grey_levels_of_contrast(difference, blank, background):
+    """Grey levels as they are: a dark picture is not stretched to full contrast first."""
+    picture = np.full((40, 40), background, dtype=np.uint8)
+    picture[10:30, 15:25] = background + difference
     if blank:
         with pytest.raises(ValueError, match=r"the picture is blank: .* differs by 15 of 255"):
             picture_to_fashion_mnist(picture)
