@@ -424,3 +424,28 @@ def test_a_truncated_labels_file_is_named(tmp_path):
     path = write_gz(tmp_path / "labels.gz", idx_bytes(np.zeros(5, np.uint8))[:-2])
     with pytest.raises(DatasetError, match=r"^" + re.escape(str(path)) + r": the file is truncated"):
         read_idx_labels(path)
+
+
+def test_a_file_of_zero_items_reads_as_an_empty_array(tmp_path):
+    path = write_gz(tmp_path / "labels.gz", idx_bytes(np.zeros(0, np.uint8)))
+    assert read_idx_labels(path).shape == (0,)
+
+
+def test_wrong_magic_numbers_say_what_the_file_should_start_with(tmp_path):
+    images = write_gz(tmp_path / "x.gz", idx_bytes(np.zeros((2, 28, 28), np.uint8), magic=0x0802))
+    with pytest.raises(DatasetError) as info:
+        read_idx_images(images)
+    assert (
+        f"{images}: wrong IDX magic number 0x00000802; an IDX images file starts with 0x00000803. Delete"
+        in str(info.value)
+    )
+
+
+def test_a_file_with_the_right_digest_and_another_count_is_refused(tiny_dataset):
+    folder, files = tiny_dataset
+    more = {**files, "test_images": dataclasses.replace(files["test_images"], count=11)}
+    with pytest.raises(DatasetError, match=r"holds 10 images, the official file holds 11"):
+        load_fashion_mnist(folder, files=more, mirrors=OFFLINE)
+    more = {**files, "test_labels": dataclasses.replace(files["test_labels"], count=11)}
+    with pytest.raises(DatasetError, match=r"holds 10 labels, the official file holds 11"):
+        load_fashion_mnist(folder, files=more, mirrors=OFFLINE)

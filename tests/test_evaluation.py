@@ -494,3 +494,23 @@ def test_classify_image_returns_the_three_likeliest_by_default(tmp_path, worked_
     top = classify_image(worked_out_model, tmp_path / "block.png")
     assert [name for name, _ in top][:1] == [CLASS_NAMES[7]]  # The bias makes class 7 the likeliest.
     assert len(top) == 3
+
+
+def test_one_channel_and_two_pixel_thin_pictures_are_read():
+    block = white_picture_with_a_black_block()
+    np.testing.assert_array_equal(
+        picture_to_fashion_mnist(block[..., np.newaxis]), picture_to_fashion_mnist(block)
+    )
+    thin = np.zeros((2, 50), dtype=np.uint8)
+    thin[:, 10:40] = 255
+    assert picture_to_fashion_mnist(thin).max() == 255  # Two pixels is small, not too small.
+
+
+def test_transparency_is_read_from_the_alpha_channel_only():
+    block = white_picture_with_a_black_block()
+    opaque = np.dstack([block, block, block, np.full_like(block, 255)])
+    np.testing.assert_array_equal(picture_to_fashion_mnist(opaque), picture_to_fashion_mnist(block))
+    # A black garment on a transparent background: laid on white, as the block picture.
+    cut_out = np.zeros((56, 56, 4), dtype=np.uint8)
+    cut_out[..., 3] = np.where(block == 0, 255, 0)
+    np.testing.assert_array_equal(picture_to_fashion_mnist(cut_out), picture_to_fashion_mnist(block))
