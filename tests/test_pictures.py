@@ -246,3 +246,44 @@ def test_a_line_one_pixel_thin_stays_one_pixel_thin(vertical):
     image = picture_to_fashion_mnist(picture)
     assert np.count_nonzero(image.any(axis=0 if vertical else 1)) == 1
     assert np.count_nonzero(image) == 28
+
+
+def test_a_large_jpeg_is_decoded_at_a_reduced_size(tmp_path, monkeypatch):
+    """JPEG can decode at 1/2, 1/4 or 1/8 of its size: load_image_file asks for 1,024 pixels."""
+    from PIL import JpegImagePlugin
+
+    Image.fromarray(block_picture(40)[:, :1680]).convert("RGB").save(
+        tmp_path / "big.jpg"
+    )  # 1680 wide, 2240 tall
+    requests = []
+    real_draft = JpegImagePlugin.JpegImageFile.draft
+
+    def draft(self, mode, size):
+        requests.append((mode, size))
+        return real_draft(self, mode, size)
+
+    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft", draft)
+    load_image_file(tmp_path / "big.jpg")
+    assert requests == [("RGB", (768, 1024))]
+
+
+def test_a_32_bit_integer_picture_keeps_its_values(tmp_path):
+    deep = block_picture(1).astype(np.int32) * 190 + 1000  # 1,000 to 49,450: beyond 8 bits.
+    Image.fromarray(deep, mode="I").save(tmp_path / "deep.tif")
+    np.testing.assert_array_equal(load_image_file(tmp_path / "deep.tif"), BLOCK_RESULT)
+
+
+@pytest.mark.parametrize("kind", ["LA", "P with a transparent colour"])
+def test_a_cut_out_garment_is_laid_on_a_background(tmp_path, kind):
+    """Black garment, everything else transparent (and black underneath): read as the block."""
+    garment = block_picture(1) == 0
+    if kind == "LA":
+        picture = Image.fromarray(
+            np.dstack([np.zeros((56, 56), np.uint8), np.where(garment, 255, 0).astype(np.uint8)]), mode="LA"
+        )
+        picture.save(tmp_path / "cut.png")
+    else:
+        picture = Image.fromarray(np.where(garment, 0, 1).astype(np.uint8), mode="P")
+        picture.putpalette([0, 0, 0, 0, 0, 0])  # Both colours black; colour 1 is transparent.
+        picture.save(tmp_path / "cut.png", transparency=1)
+    np.testing.assert_array_equal(load_image_file(tmp_path / "cut.png"), BLOCK_RESULT)
