@@ -6,6 +6,7 @@ import dataclasses
 import gzip
 import hashlib
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -449,3 +450,33 @@ def test_a_file_with_the_right_digest_and_another_count_is_refused(tiny_dataset)
     more = {**files, "test_labels": dataclasses.replace(files["test_labels"], count=11)}
     with pytest.raises(DatasetError, match=r"holds 10 labels, the official file holds 11"):
         load_fashion_mnist(folder, files=more, mirrors=OFFLINE)
+
+
+def test_an_empty_folder_name_is_no_folder(monkeypatch, tmp_path):
+    monkeypatch.setenv("FMNIST_DATA_DIR", str(tmp_path / "env"))
+    assert candidate_data_dirs("") == candidate_data_dirs() == candidate_data_dirs(None)
+    assert next(origin for origin, _ in candidate_data_dirs("")).startswith("FMNIST_DATA_DIR")
+
+
+def test_the_keras_cache_falls_back_to_tmp_when_home_is_read_only(monkeypatch):
+    from fmnist_utils import data
+
+    monkeypatch.delenv("KERAS_HOME")
+    monkeypatch.setattr(data.os, "access", lambda path, mode: False)
+    assert keras_cache_dir() == Path("/tmp/.keras/datasets/fashion-mnist")
+
+
+def test_verify_folder_says_what_the_path_is_and_how_to_fix_it(tiny_dataset, tmp_path):
+    folder, files = tiny_dataset
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    with pytest.raises(DatasetError) as info:
+        verify_folder(a_file, files)
+    assert str(info.value).startswith(f"{a_file}: is a file, not a folder. To fix it: copy the four")
+    assert f"into {a_file}, or download them there" in str(info.value)
+    path = folder / files["train_labels"].name
+    path.write_bytes(b"garbage")  # One bad file, none missing: no advice about missing files.
+    with pytest.raises(DatasetError) as info:
+        verify_folder(folder, files)
+    assert str(info.value).startswith(f"{path}: not a gzip file")
+    assert str(info.value).endswith(f"(SHA-256 mismatch as well: got {sha256_of(path)}.)")

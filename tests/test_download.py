@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 from collections.abc import Iterator
@@ -260,3 +261,23 @@ def test_a_modified_file_in_a_partly_filled_folder_is_refused_before_downloading
         load_fashion_mnist(mirrors=[server.mirror("good")], files=files)
     assert server.requests == []  # Nothing fetched on top of a bad folder.
     assert (cache / files["train_labels"].name).read_bytes() == modified  # Nor anything overwritten.
+
+
+def test_downloads_are_staged_in_the_target_folder(origin, monkeypatch):
+    """Downloaded into a hidden folder inside the target, then moved: on one filesystem the move is atomic."""
+    from fmnist_utils import data
+
+    server, files = origin
+    moves = []
+    real_replace = os.replace
+    monkeypatch.setattr(
+        data.os,
+        "replace",
+        lambda source, target: moves.append((Path(source), Path(target))) or real_replace(source, target),
+    )
+    load_fashion_mnist(mirrors=[server.mirror("good")], files=files)
+    cache = keras_cache_dir()
+    assert len(moves) == 4
+    for source, target in moves:
+        assert source.parent.parent == target.parent == cache
+    assert sorted(path.name for path in cache.iterdir()) == sorted(spec.name for spec in files.values())
