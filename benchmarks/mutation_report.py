@@ -184,9 +184,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, help="how long mutmut ran, for the report")
     parser.add_argument("--output", type=Path, default=OUTPUT)
+    parser.add_argument("--note", default="", help="a line to add under the heading (how the run was made)")
     arguments = parser.parse_args()
     equivalents, accepted = read_equivalents()
     text, all_met = report(read_results(), equivalents, arguments.seconds, accepted)
+    if arguments.note:
+        heading, rest = text.split("\n\n", 1)
+        text = f"{heading}\n\n{arguments.note}\n\n{rest}"
     arguments.output.parent.mkdir(parents=True, exist_ok=True)
     arguments.output.write_text(text)
     print(text)
