@@ -131,8 +131,12 @@ def test_code_outside_the_markers_is_kept():
     [
         ("x = 1", ["solution"], "has no ### BEGIN SOLUTION"),
         ("### BEGIN SOLUTION\nx = 1", ["solution"], "never closed"),
-        ("x = 1\n### END SOLUTION", ["solution"], "without ### BEGIN SOLUTION"),
-        ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION", ["solution"], "inside another"),
+        ("x = 1\n### END SOLUTION", ["solution"], r"^bad\.ipynb, cell 0, line 2: ### END SOLUTION without"),
+        (
+            "### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION",
+            ["solution"],
+            r"^bad\.ipynb, cell 0, line 2: ### BEGIN SOLUTION inside another",
+        ),
         ("### BEGIN SOLUTION\nx = 1\n### END SOLUTION", [], "not tagged 'solution'"),
     ],
 )
@@ -140,6 +144,16 @@ def test_badly_marked_solutions_are_refused(source, tags, message):
     notebook = new_notebook(cells=[new_code_cell(source, metadata={"tags": tags})])
     with pytest.raises(StudentVersionError, match=message):
         make_student_version(notebook, name="bad.ipynb")
+
+
+def test_the_default_name_and_the_run_metadata_of_a_solution(tmp_path):
+    timing = {"execution": {"iopub.execute_input": "2026-11-30T00:00:00Z"}, "tags": ["solution"]}
+    cell = new_code_cell("### BEGIN SOLUTION\nx = 1\n### END SOLUTION", metadata=timing, execution_count=3)
+    student = make_student_version(new_notebook(cells=[cell]))
+    assert "execution" not in student.cells[0].metadata  # When the solution ran: not handed out.
+    assert student.cells[0].execution_count is None
+    with pytest.raises(StudentVersionError, match=r"^notebook, cell 0 is tagged 'solution'"):
+        make_student_version(new_notebook(cells=[new_code_cell("x", metadata={"tags": ["solution"]})]))
 
 
 def test_hidden_tests_are_removed_with_their_markers():
@@ -154,7 +168,11 @@ def test_hidden_tests_are_removed_with_their_markers():
 @pytest.mark.parametrize(
     ("source", "graded", "message"),
     [
-        ("### BEGIN HIDDEN TESTS\nx = 1", True, "never closed"),
+        (
+            "### BEGIN HIDDEN TESTS\nx = 1",
+            True,
+            r"^bad\.ipynb, cell 0: ### BEGIN HIDDEN TESTS is never closed",
+        ),
         ("x = 1\n### END HIDDEN TESTS", True, "without ### BEGIN HIDDEN TESTS"),
         ("### BEGIN HIDDEN TESTS\n### BEGIN HIDDEN TESTS\n### END HIDDEN TESTS", True, "inside another"),
         ("### BEGIN HIDDEN TESTS\nx = 1\n### END HIDDEN TESTS", False, "not a graded cell"),

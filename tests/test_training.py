@@ -629,6 +629,7 @@ def test_train_improved_passes_its_recipe_and_run_folder(tiny_data, monkeypatch)
     model, result = train_improved(*tiny_data, recipe={"dense_units": 32, "epochs": 4})
     [call] = calls
     assert (result, call["model"]) == ("result", model)
+    assert (call["train"], call["validation"]) == tiny_data
     assert model.get_layer("dense").units == 32
     assert (call["epochs"], call["batch_size"]) == (4, IMPROVED_RECIPE["batch_size"])
     assert call["run_dir"] == get_config().run_dir("improved")
@@ -640,3 +641,30 @@ def test_train_improved_passes_its_recipe_and_run_folder(tiny_data, monkeypatch)
         True,
         0,
     )
+
+
+def test_release_free_memory_counts_its_calls_and_releases(monkeypatch):
+    from fmnist_utils import training
+
+    answers = iter([True, False, True])
+    monkeypatch.setattr(training, "release_free_memory", lambda: next(answers))
+    callback = training.ReleaseFreeMemory()
+    assert (callback.calls, callback.released) == (0, 0)
+    callback.on_epoch_end(0)
+    callback.on_epoch_end(1)
+    callback.on_train_end()
+    assert (callback.calls, callback.released) == (3, 2)
+
+
+@pytest.mark.parametrize(("key", "message"), [("epochs", "epochs"), ("batch_size", "batch_size")])
+def test_train_with_recipe_names_a_bad_number(tiny_data, key, message):
+    with pytest.raises(ValueError, match=rf"^{message} must be a positive integer"):
+        train_with_recipe(small_model(), *tiny_data, recipe={key: 0}, run_dir="unused")
+
+
+def test_load_model_refuses_a_model_that_would_run_code(tmp_path):
+    inputs = keras.Input((2,))
+    model = keras.Model(inputs, keras.layers.Lambda(lambda x: x * 2)(inputs))
+    model.save(tmp_path / "lambda.keras")
+    with pytest.raises(ValueError, match=r"safe_mode"):
+        load_model(tmp_path / "lambda.keras")
