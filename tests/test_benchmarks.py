@@ -72,8 +72,10 @@ def test_model_comparison_quick_setting(real_data_dir, tmp_path):
     for row in rows.values():
         assert row["epochs_run"] == 1
         assert row["training_examples"] == 2_000
-        # One epoch of 2,000 images: the throughput follows from the time it took.
-        assert row["train_images_per_second"] == pytest.approx(2_000 / row["train_seconds"], rel=0.06)
+        # One epoch of 2,000 images: the throughput follows from the time it took (the time is
+        # rounded to 0.1 s, the throughput to a whole number).
+        product = row["train_images_per_second"] * row["train_seconds"]
+        assert abs(product - 2_000) <= 0.05 * row["train_images_per_second"] + row["train_seconds"]
         assert row["inference_images_per_second"] > row["train_images_per_second"]  # No backward pass.
         # Chance is 0.10; a model that learned nothing (labels and images out of step) stays there.
         assert 0.3 <= row["test_accuracy"] <= 0.95
