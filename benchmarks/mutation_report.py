@@ -122,8 +122,13 @@ def report(
     """The Markdown summary, and whether every required module reaches its score."""
     counts: dict[str, Counter] = defaultdict(Counter)
     equivalent, accepted, unexplained = [], [], []
+    not_run: Counter = Counter()
     for mutant, status in sorted(results.items()):
         module = module_of(mutant)
+        if status == "not checked":  # The run was stopped before this mutant.
+            counts[module]["not run"] += 1
+            not_run[mutant.split("__mutmut_")[0]] += 1
+            continue
         counts[module]["mutants"] += 1
         if status in DETECTED:
             counts[module]["detected"] += 1
@@ -149,21 +154,24 @@ def report(
         "Score = (killed + timed out) / (mutants - equivalent). Required: "
         f"{REQUIRED_SCORE:.0%} on {', '.join(f'`{m}`' for m in REQUIRED)}.",
         "",
-        "| module | mutants | killed | of which timed out | equivalent | survived | score |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| module | mutants run | killed | of which timed out | equivalent | survived | score | not run |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     all_met = True
     for module in sorted(counts):
         count = counts[module]
         scored = count["mutants"] - count["equivalent"]
         score = count["detected"] / scored if scored else 1.0
-        met = score >= REQUIRED_SCORE
-        flag = "" if module not in REQUIRED else (" ✓" if met else " ✗ below the requirement")
+        met = score >= REQUIRED_SCORE and not count["not run"]
+        flag = "" if module not in REQUIRED else (" ✓" if met else " ✗ below the requirement or incomplete")
         all_met &= met or module not in REQUIRED
         lines.append(
             f"| `{module}` | {count['mutants']} | {count['detected']} | {count['timeout']} | "
-            f"{count['equivalent']} | {count['survived']} | {score:.1%}{flag} |"
+            f"{count['equivalent']} | {count['survived']} | {score:.1%}{flag} | {count['not run']} |"
         )
+    if not_run:
+        lines += ["", f"## Not run: the run was stopped first ({sum(not_run.values())})", ""]
+        lines += [f"- `{function}`: {count}" for function, count in sorted(not_run.items())]
     lines += ["", *not_mutated()]
     lines += ["", f"## Survivors not explained ({len(unexplained)})", ""]
     lines += [f"- `{mutant}` ({status}): `mutmut show {mutant}`" for mutant, status in unexplained] or [

@@ -248,8 +248,11 @@ def test_mutation_report_scores_each_module_and_lists_every_survivor():
     accepted = {"fmnist_utils.checks.x_h__*": "a matter of taste"}
     text, all_met = report.report(results, equivalents, seconds=600, accepted_reasons=accepted)
     # data: 18 detected of 20, one equivalent: 18 / 19.
-    assert "| `fmnist_utils.data` | 20 | 18 | 1 | 1 | 1 | 94.7% ✓ |" in text
-    assert "| `fmnist_utils.checks` | 2 | 1 | 0 | 0 | 1 | 50.0% ✗ below the requirement |" in text
+    assert "| `fmnist_utils.data` | 20 | 18 | 1 | 1 | 1 | 94.7% ✓ | 0 |" in text
+    assert (
+        "| `fmnist_utils.checks` | 2 | 1 | 0 | 0 | 1 | 50.0% ✗ below the requirement or incomplete | 0 |"
+        in text
+    )
     assert not all_met
     assert (
         "- `fmnist_utils.data.x_g__mutmut_2` (survived): `mutmut show fmnist_utils.data.x_g__mutmut_2`"
@@ -264,3 +267,11 @@ def test_mutation_report_scores_each_module_and_lists_every_survivor():
     )
     _, met = report.report({"fmnist_utils.data.x_f__mutmut_1": "killed"}, {}, seconds=None)
     assert met
+    stopped = {"fmnist_utils.data.x_f__mutmut_1": "killed", "fmnist_utils.data.x_g__mutmut_1": "not checked"}
+    text, met = report.report(stopped, {}, seconds=None)
+    assert not met  # Incomplete: a mutant was not run.
+    assert (
+        "| `fmnist_utils.data` | 1 | 1 | 0 | 0 | 0 | 100.0% ✗ below the requirement or incomplete | 1 |"
+        in text
+    )
+    assert "- `fmnist_utils.data.x_g`: 1" in text
