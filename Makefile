@@ -105,8 +105,8 @@ bench: $(VENV)/.installed  ## Run the benchmarks; they print their figures.
 	$(BIN)/python benchmarks/baseline_training.py
 	$(BIN)/python benchmarks/model_comparison.py
 
-# Mutation testing takes about an hour on 2 cores: not part of `make test`. Its summary,
-# with the date and the commit, goes to benchmarks/results/mutation.md (commit it).
+# Mutation testing takes about 1.5 hours on 2 cores: not part of `make test`. Its summary,
+# with the date and the commit, goes to benchmarks/results/mutation.md (git add -f: results/ is ignored).
 mutation: $(VENV)/.installed-dev  ## Mutation testing of the package (mutmut); writes benchmarks/results/mutation.md.
 	rm -rf mutants
 	start=$$(date +%s); $(BIN)/mutmut run --max-children $$(nproc) && \
