@@ -69,3 +69,19 @@ def custom_gradients() -> set[str]:
     from fmnist_utils.training import _gradient_registry
 
     return {key for key in _gradient_registry() if key.startswith("CustomGradient-")}
+
+
+def block_picture(factor: int = 1) -> np.ndarray:
+    """A black 28 x 14 block on a white 56 x 56 picture, every pixel repeated factor x factor times.
+
+    What picture_to_fashion_mnist makes of it is known exactly: :data:`BLOCK_RESULT`.
+    """
+    picture = np.full((56, 56), 255, dtype=np.uint8)
+    picture[14:42, 21:35] = 0
+    return np.repeat(np.repeat(picture, factor, axis=0), factor, axis=1)
+
+
+#: The block picture, inverted (light background), trimmed to the block, which is already
+#: 28 rows tall (no resizing), centred on black and stretched to 255.
+BLOCK_RESULT = np.zeros((28, 28), dtype=np.uint8)
+BLOCK_RESULT[:, 7:21] = 255

@@ -14,6 +14,13 @@ import pytest
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 
 
+def load_benchmark(name: str):
+    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def run_script(name: str, *arguments: str, data_dir: Path) -> str:
     environment = {**os.environ, "FMNIST_DATA_DIR": str(data_dir), "TF_CPP_MIN_LOG_LEVEL": "3"}
     completed = subprocess.run(
@@ -106,15 +113,8 @@ def test_model_comparison_quick_setting(real_data_dir, tmp_path):
     assert "n/a (no validation set)" in output
 
 
-def _load_model_comparison():
-    spec = importlib.util.spec_from_file_location("model_comparison", BENCHMARKS / "model_comparison.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_model_comparison_target_verdicts():
-    module = _load_model_comparison()
+    module = load_benchmark("model_comparison")
     row = {"model": "improved", "test_accuracy": 0.9390, "test_accuracy_flip_average": 0.9401}
     lines = module.target_verdicts([{**row, "train_seconds": 1_100.0}, {"model": "baseline"}])
     assert len(lines) == 2  # Target and aim, for the improved model only.
@@ -127,7 +127,7 @@ def test_model_comparison_target_verdicts():
 
 
 def test_model_comparison_update_needs_an_earlier_run(tmp_path):
-    module = _load_model_comparison()
+    module = load_benchmark("model_comparison")
     with pytest.raises(SystemExit, match="run without --update first"):
         module._merge_rows(tmp_path / "missing.json", [], mode="full")
     earlier = tmp_path / "earlier.json"
@@ -197,9 +197,7 @@ def test_notebook_memory_quick_setting_measures_and_saves_a_copy(real_data_dir, 
 
 
 def test_notebook_memory_parses_sizes():
-    spec = importlib.util.spec_from_file_location("notebook_memory", BENCHMARKS / "notebook_memory.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_benchmark("notebook_memory")
     assert module.parse_size("2GiB") == 2 * 2**30
     assert module.parse_size("1.5GB") == 1_500_000_000
     assert module.parse_size("2147483648") == 2**31
@@ -226,13 +224,6 @@ def test_training_memory_quick_setting(real_data_dir, tmp_path):
         assert 200 < peaks[0] < peaks[-1] < 1536  # TensorFlow alone takes hundreds of MiB.
         assert figures["peak_mib"][setting] == peaks[-1]
     assert f"Peak: {figures['peak_mib']['capped + released']:,} MiB capped + released" in output
-
-
-def load_benchmark(name: str):
-    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_mutation_report_scores_each_module_and_lists_every_survivor():

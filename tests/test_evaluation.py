@@ -7,6 +7,7 @@ import warnings
 import keras
 import numpy as np
 import pytest
+from helpers import BLOCK_RESULT, block_picture
 from PIL import Image
 
 from fmnist_utils.data import CLASS_NAMES, load_image_file, picture_to_fashion_mnist
@@ -423,21 +424,9 @@ def test_predict_probabilities_prints_nothing(capsys):
     assert capsys.readouterr().out == ""  # No progress bar in the notebook.
 
 
-def white_picture_with_a_black_block(size: int = 56) -> np.ndarray:
-    """A black 28 x 14 block on white: what picture_to_fashion_mnist makes of it is known exactly."""
-    picture = np.full((size, size), 255, dtype=np.uint8)
-    picture[14:42, 21:35] = 0
-    return picture
-
-
 def test_a_picture_whose_result_is_known_exactly():
-    """Inverted (light background), trimmed to the block, which is already 28 rows tall:
-    no resizing; centred on black, stretched to 255."""
-    expected = np.zeros((28, 28), dtype=np.uint8)
-    expected[:, 7:21] = 255
-    np.testing.assert_array_equal(picture_to_fashion_mnist(white_picture_with_a_black_block()), expected)
-    doubled = np.repeat(np.repeat(white_picture_with_a_black_block(), 2, axis=0), 2, axis=1)
-    np.testing.assert_array_equal(picture_to_fashion_mnist(doubled), expected)  # Scaled down to 28.
+    np.testing.assert_array_equal(picture_to_fashion_mnist(block_picture()), BLOCK_RESULT)
+    np.testing.assert_array_equal(picture_to_fashion_mnist(block_picture(2)), BLOCK_RESULT)  # Scaled to 28.
 
 
 def test_a_wide_garment_with_a_hole_is_centred_and_keeps_its_hole():
@@ -451,7 +440,7 @@ def test_a_wide_garment_with_a_hole_is_centred_and_keeps_its_hole():
 
 
 def test_a_picture_with_missing_pixels_reads_them_as_the_darkest():
-    picture = white_picture_with_a_black_block().astype(np.float32) / 255
+    picture = block_picture().astype(np.float32) / 255
     picture[0, 0] = np.nan  # A float TIFF's missing pixel, in the white background.
     with_missing = picture_to_fashion_mnist(picture)
     picture[0, 0] = 0.0
@@ -462,8 +451,8 @@ def test_a_picture_with_missing_pixels_reads_them_as_the_darkest():
 def test_faint_marks_are_background_up_to_15_percent_of_the_contrast(speck, part_of_the_garment):
     """A speck 25 grey levels off the white (10% of the garment's contrast) is background;
     55 levels off (22%) is part of what is trimmed to."""
-    clean = picture_to_fashion_mnist(white_picture_with_a_black_block())
-    picture = white_picture_with_a_black_block()
+    clean = picture_to_fashion_mnist(block_picture())
+    picture = block_picture()
     picture[2, 2] = speck
     assert np.array_equal(picture_to_fashion_mnist(picture), clean) is not part_of_the_garment
 
@@ -490,14 +479,14 @@ def test_a_background_lighter_than_mid_grey_is_inverted(background, inverted):
 
 
 def test_classify_image_returns_the_three_likeliest_by_default(tmp_path, worked_out_model):
-    Image.fromarray(white_picture_with_a_black_block()).save(tmp_path / "block.png")
+    Image.fromarray(block_picture()).save(tmp_path / "block.png")
     top = classify_image(worked_out_model, tmp_path / "block.png")
     assert [name for name, _ in top][:1] == [CLASS_NAMES[7]]  # The bias makes class 7 the likeliest.
     assert len(top) == 3
 
 
 def test_one_channel_and_two_pixel_thin_pictures_are_read():
-    block = white_picture_with_a_black_block()
+    block = block_picture()
     np.testing.assert_array_equal(
         picture_to_fashion_mnist(block[..., np.newaxis]), picture_to_fashion_mnist(block)
     )
@@ -507,7 +496,7 @@ def test_one_channel_and_two_pixel_thin_pictures_are_read():
 
 
 def test_transparency_is_read_from_the_alpha_channel_only():
-    block = white_picture_with_a_black_block()
+    block = block_picture()
     opaque = np.dstack([block, block, block, np.full_like(block, 255)])
     np.testing.assert_array_equal(picture_to_fashion_mnist(opaque), picture_to_fashion_mnist(block))
     # A black garment on a transparent background: laid on white, as the block picture.

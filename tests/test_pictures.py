@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import BLOCK_RESULT, block_picture
 from PIL import Image
 
 from fmnist_utils.data import load_image_file, picture_to_fashion_mnist
@@ -203,17 +204,6 @@ def test_a_decoder_value_error_names_the_file(tmp_path, monkeypatch):
     monkeypatch.setattr(data_module, "_decode_small", broken)
     with pytest.raises(ValueError, match=rf"^{re.escape(str(path))}: the image data is corrupt"):
         load_image_file(path)
-
-
-def block_picture(factor: int) -> np.ndarray:
-    """A black 28 x 14 block on white, every pixel repeated factor x factor times."""
-    picture = np.full((56, 56), 255, dtype=np.uint8)
-    picture[14:42, 21:35] = 0
-    return np.repeat(np.repeat(picture, factor, axis=0), factor, axis=1)
-
-
-BLOCK_RESULT = np.zeros((28, 28), dtype=np.uint8)
-BLOCK_RESULT[:, 7:21] = 255  # What the 56 x 56 block picture gives: see test_evaluation.py.
 
 
 @pytest.mark.parametrize("mode", ["L", "RGB", "P", "1"])
