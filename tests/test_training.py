@@ -455,6 +455,61 @@ def test_smoothed_loss_matches_keras_on_one_hot_labels():
         SmoothedSparseCrossentropy(1.0)
 
 
+def test_smoothed_loss_defaults_and_options_survive_a_save():
+    loss = SmoothedSparseCrossentropy()
+    assert (loss.label_smoothing, loss.num_classes, loss.name) == (0.1, 10, "smoothed_sparse_crossentropy")
+    summed = SmoothedSparseCrossentropy(0.1, reduction="sum")
+    labels = np.array([0, 3])
+    probabilities = np.full((2, 10), 0.1, dtype="float32")
+    assert float(summed(labels, probabilities)) == pytest.approx(
+        2 * float(loss(labels, probabilities)), rel=1e-6
+    )
+    copy = SmoothedSparseCrossentropy.from_config(summed.get_config())
+    assert float(copy(labels, probabilities)) == pytest.approx(float(summed(labels, probabilities)), rel=1e-6)
+    with pytest.raises(ValueError, match=r"^num_classes must be a positive integer"):
+        SmoothedSparseCrossentropy(num_classes=0)
+
+
+@pytest.mark.parametrize(("step", "expected"), [(0.0, "nan"), (0.01, "number")])
+def test_a_fit_too_fast_to_time_reports_no_throughput(tmp_path, tiny_data, monkeypatch, step, expected):
+    """A clock that does not move (or moves in hundredths): no division by zero, and a
+    sub-second fit still gets its images per second."""
+    from fmnist_utils import training
+
+    monkeypatch.setattr(
+        training.time, "perf_counter", itertools.count(0.0, step).__next__ if step else lambda: 0.0
+    )
+    result = fit_model(
+        small_model(), *tiny_data, epochs=1, batch_size=16, run_dir=tmp_path / "run", verbose=0
+    )
+    if expected == "nan":
+        assert result.seconds == 0
+        assert np.isnan(result.images_per_second)
+    else:
+        assert 0 < result.seconds < 1
+        assert result.images_per_second == pytest.approx(48 / result.seconds)
+
+
+def test_the_best_epoch_by_accuracy_is_the_highest(tmp_path, tiny_data):
+    keras.utils.set_random_seed(0)
+    model = compile_model(
+        build_baseline_cnn(filters=(4,), dense_units=8, dropout_rate=0.0), learning_rate=3e-3
+    )
+    result = fit_model(
+        model,
+        *tiny_data,
+        epochs=4,
+        batch_size=16,
+        monitor="val_accuracy",
+        patience=None,
+        run_dir=tmp_path,
+        verbose=0,
+    )
+    accuracy = result.history["val_accuracy"]
+    assert np.argmax(accuracy) > 0, accuracy  # The test needs a best epoch after the first.
+    assert result.best_epoch == int(np.argmax(accuracy)) + 1
+
+
 def test_compile_model_with_label_smoothing_saves_and_loads(tmp_path, tiny_data):
     model = compile_model(build_baseline_cnn(filters=(4,), dense_units=8), label_smoothing=0.2)
     assert isinstance(model.loss, SmoothedSparseCrossentropy)
