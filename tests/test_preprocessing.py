@@ -287,3 +287,17 @@ def test_bad_images_get_the_whole_message(shape, dtype, options, message):
 def test_bad_labels_get_the_whole_message(shape, message):
     with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         validate_labels(np.zeros(shape, np.int64))
+
+
+def test_make_dataset_shuffles_with_seed_42_by_default():
+    images = np.arange(50, dtype=np.uint8).reshape(50, 1, 1).repeat(28, axis=1).repeat(28, axis=2)
+    labels = np.arange(50) % 10
+
+    def order(**options):
+        return [
+            int(batch[0][0, 0, 0, 0])
+            for batch in make_dataset(images, labels, batch_size=1, shuffle=True, **options)
+        ]
+
+    assert order() == order(seed=42)
+    assert order() != order(seed=43)
