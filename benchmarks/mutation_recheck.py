@@ -5,9 +5,9 @@
 For each mutant: copy the package, tests and configuration to a scratch folder, write the
 mutant into the package there (the function as `mutmut show` prints it, in place of the
 original; `mutmut apply` picks the first method of that name in the file), run the test
-named for it, and expect it to fail. Prints one line per mutant; exits 1 if any test passes
-with its mutant in place (the
-test does not kill it) or a mutant cannot be applied.
+named for it, and expect it to fail (pytest's exit status 1: a test failed; an error while
+collecting, status 2, does not count as a kill). Prints one line per mutant; exits 1 if any
+test passes with its mutant in place or a mutant cannot be applied.
 """
 
 from __future__ import annotations
@@ -70,8 +70,11 @@ def recheck(name: str, test: str) -> bool:
             capture_output=True,
             text=True,
         )
-    print(f"{'killed' if ran.returncode != 0 else 'SURVIVED'} {name} by {test}", flush=True)
-    return ran.returncode != 0
+    killed = ran.returncode == 1  # 1: tests failed; 2-5: interrupted, usage error, nothing collected.
+    print(
+        f"{'killed' if killed else f'SURVIVED (pytest status {ran.returncode})'} {name} by {test}", flush=True
+    )
+    return killed
 
 
 def main() -> int:
