@@ -40,7 +40,7 @@ REQUIRED = (
     "fmnist_utils._checks",
     "fmnist_utils.training",
     "fmnist_utils.evaluation",
-    "fmnist_utils.student",
+    "tools.student",
 )
 DETECTED = {"killed", "timeout", "segfault", "caught by type check"}
 
