@@ -153,8 +153,8 @@ def release_free_memory() -> bool:
     it after every epoch and :func:`fmnist_utils.evaluation.predict_probabilities`
     after predicting: training notebook 05's seven comparison models in one process
     (``benchmarks/training_memory.py``, arenas capped) peaked at 1,023 MiB with it and
-    1,040 MiB without, and notebook 05 on Binder's settings at 1,327 MiB (README,
-    "Memory"). A call takes milliseconds (0.4 to 2.4 ms after an epoch of training).
+    1,040 MiB without, and notebook 05 on Binder's settings at 1,327 MiB
+    (``docs/memory.md``). A call takes milliseconds (0.4 to 2.4 ms after an epoch of training).
 
     Returns:
         Whether memory was returned: ``False`` when none was free, or where the C

@@ -176,7 +176,7 @@ class ReleaseTracedGraphs(keras.callbacks.Callback):
     :func:`fmnist_utils.tuning.run_search` use it; add it to your own ``fit`` calls
     when you train many models in one kernel, and call
     ``keras.backend.clear_session()`` between them to empty TensorFlow's kernel caches
-    too (notebook 05 does both: README, "Memory", has the figures).
+    too (notebook 05 does both; ``docs/memory.md`` has the figures).
     """
 
     _PREFIX = "CustomGradient-"
