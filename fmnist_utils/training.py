@@ -22,17 +22,15 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from fmnist_utils import _runtime
 from fmnist_utils._checks import fraction, positive_int, positive_number
 from fmnist_utils.config import get_config
 from fmnist_utils.data import NUM_CLASSES, make_dataset, validate_images, validate_labels
-from fmnist_utils.environment import release_free_memory
 from fmnist_utils.models import augmentation_layers, build_baseline_cnn, build_improved_cnn
 
 __all__ = [
     "BASELINE_RECIPE",
     "IMPROVED_RECIPE",
-    "ReleaseFreeMemory",
-    "ReleaseTracedGraphs",
     "SmoothedSparseCrossentropy",
     "TrainingResult",
     "build_improved_model",
@@ -42,7 +40,6 @@ __all__ = [
     "current_learning_rate",
     "fit_model",
     "load_model",
-    "memory_callbacks",
     "standard_callbacks",
     "train_baseline",
     "train_improved",
@@ -142,98 +139,6 @@ class _EpochClock(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         self.elapsed.append(time.perf_counter() - self._start)
-
-
-def _gradient_registry() -> dict | None:
-    """TensorFlow's global table of registered gradients (``None`` if not reachable)."""
-    if keras.backend.backend() != "tensorflow":
-        return None
-    try:
-        from tensorflow.python.framework import ops as tf_ops
-
-        registry = tf_ops._gradient_registry._registry  # Private: see ReleaseTracedGraphs.
-    except (ImportError, AttributeError):  # A TensorFlow that changed it: nothing to release.
-        return None
-    return registry if isinstance(registry, dict) else None
-
-
-class ReleaseTracedGraphs(keras.callbacks.Callback):
-    """Let Python free a finished ``fit``'s traced graphs (a TensorFlow memory leak).
-
-    When Keras traces a training step, TensorFlow's distribution code wraps the
-    gradients in a ``tf.custom_gradient``, which registers a ``CustomGradient-N``
-    entry in a global table and never removes it. That entry holds the whole traced
-    graph, so the graphs of every model trained in a process stay in memory after the
-    model is deleted (``del``, ``gc.collect()`` and ``keras.backend.clear_session()``
-    do not free them). See tensorflow/tensorflow#97697 and keras-team/tf-keras#286.
-
-    This callback notes the table's entries when training begins and removes the
-    ``CustomGradient`` entries added by the time it ends. They are needed only while
-    the step is traced, which is over by then: the model trains, predicts and saves
-    as before (tested), and is freed with its graphs when nothing else refers to it.
-    Where the table cannot be reached (another backend, a TensorFlow that changed
-    it), the callback does nothing. :func:`fit_model` and
-    :func:`fmnist_utils.tuning.run_search` use it; add it to your own ``fit`` calls
-    when you train many models in one kernel, and call
-    ``keras.backend.clear_session()`` between them to empty TensorFlow's kernel caches
-    too (notebook 05 does both; ``docs/memory.md`` has the figures).
-    """
-
-    _PREFIX = "CustomGradient-"
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._before: set[str] | None = None
-        self.released = 0
-
-    def on_train_begin(self, logs: dict | None = None) -> None:
-        registry = _gradient_registry()
-        self._before = None if registry is None else set(registry)
-
-    def on_train_end(self, logs: dict | None = None) -> None:
-        registry = _gradient_registry()
-        if registry is None or self._before is None:
-            return
-        added = [key for key in list(registry) if key.startswith(self._PREFIX) and key not in self._before]
-        for key in added:
-            registry.pop(key, None)
-        self.released = len(added)
-        self._before = None
-
-
-class ReleaseFreeMemory(keras.callbacks.Callback):
-    """Hand free memory back to the system after every epoch and at the end of training.
-
-    Calls :func:`fmnist_utils.environment.release_free_memory`. :func:`fit_model` and
-    :func:`fmnist_utils.tuning.run_search` add it on a small machine (Binder), where a
-    notebook that trains many models must stay under the memory limit; it changes no
-    result. ``calls`` counts the calls and ``released`` those that returned memory.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.calls = 0
-        self.released = 0
-
-    def _release(self) -> None:
-        self.calls += 1
-        self.released += release_free_memory()
-
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        self._release()
-
-    def on_train_end(self, logs: dict | None = None) -> None:
-        self._release()
-
-
-def memory_callbacks() -> list[keras.callbacks.Callback]:
-    """The callbacks that keep a kernel's memory down when it trains model after model.
-
-    :class:`ReleaseTracedGraphs` always and, on a small machine (Binder),
-    :class:`ReleaseFreeMemory`; :func:`fit_model` and
-    :func:`fmnist_utils.tuning.run_search` add them to every ``fit``.
-    """
-    return [ReleaseTracedGraphs(), *([ReleaseFreeMemory()] if get_config().small_machine else [])]
 
 
 @keras.saving.register_keras_serializable(package="fmnist_utils")
@@ -531,7 +436,7 @@ def fit_model(
         tensorboard=tensorboard,
     )
     clock = _EpochClock()
-    callbacks += [clock, *(extra_callbacks or []), *memory_callbacks()]
+    callbacks += [clock, *(extra_callbacks or []), *_runtime.training_callbacks(machine.small_machine)]
 
     start = time.perf_counter()
     history = model.fit(

@@ -20,6 +20,7 @@ import keras_tuner
 import numpy as np
 import pandas as pd
 
+from fmnist_utils import _runtime
 from fmnist_utils._checks import positive_int
 from fmnist_utils.config import get_config
 from fmnist_utils.data import make_dataset, validate_images, validate_labels
@@ -27,7 +28,6 @@ from fmnist_utils.training import (
     IMPROVED_RECIPE,
     build_improved_model,
     compile_with_recipe,
-    memory_callbacks,
 )
 
 __all__ = ["SEARCH_SPACE", "ImprovedCNNHyperModel", "run_search", "search_results"]
@@ -152,7 +152,7 @@ def run_search(
         validation_data=make_dataset(*validation, batch_size=machine.eval_batch_size(max(batch_size, 512))),
         epochs=epochs,
         shuffle=False,
-        callbacks=memory_callbacks(),  # Each trial's graphs are freed after it (see there).
+        callbacks=_runtime.training_callbacks(machine.small_machine),  # Memory freed after each trial.
         verbose=verbose,
     )
     return tuner

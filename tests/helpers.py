@@ -65,8 +65,8 @@ def write_tiny_dataset(folder: Path, arrays: dict[str, np.ndarray] | None = None
 
 
 def custom_gradients() -> set[str]:
-    """TensorFlow's registered ``CustomGradient-N`` entries (see ``ReleaseTracedGraphs``)."""
-    from fmnist_utils.training import _gradient_registry
+    """TensorFlow's registered ``CustomGradient-N`` entries (see ``_runtime.TracedGraphRelease``)."""
+    from fmnist_utils._runtime import _gradient_registry
 
     return {key for key in _gradient_registry() if key.startswith("CustomGradient-")}
 

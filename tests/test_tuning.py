@@ -71,10 +71,10 @@ def test_search_runs_ranks_and_reloads(tmp_path, tiny_data):
 
 
 def test_search_hands_free_memory_back_on_a_small_machine(tmp_path, tiny_data, monkeypatch, machine_memory):
-    from fmnist_utils import training
+    from fmnist_utils import _runtime
 
     releases = []
-    monkeypatch.setattr(training, "release_free_memory", lambda: releases.append(1) or True)
+    monkeypatch.setattr(_runtime, "release_free_memory", lambda: releases.append(1) or True)
     space = {"block_dropout": (0.0,), "learning_rate": (1e-3,)}
     machine_memory(16 * 2**30)
     run_search(*tiny_data, directory=tmp_path / "big", max_trials=1, epochs=2, search_space=space)
