@@ -11,7 +11,13 @@ import os
 import sys
 from collections.abc import Sequence
 
-from fmnist_utils.data import DATA_DIR_ENV_VAR, FILES, DatasetError, check_local_copy, download_fashion_mnist
+from fmnist_utils._files import (
+    DATA_DIR_ENV_VAR,
+    FILES,
+    DatasetError,
+    check_local_copy,
+    download_fashion_mnist,
+)
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # Keep TensorFlow's C++ logs out of the output.
 

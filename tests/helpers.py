@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fmnist_utils.data import FILES, DataFile
+from fmnist_utils._files import FILES, DataFile
 
 TINY_COUNTS = {"train": 30, "test": 10}
 #: The course's notebooks.
