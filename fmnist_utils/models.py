@@ -70,31 +70,12 @@ def build_baseline_cnn(
         An uncompiled ``keras.Sequential`` model for ``uint8`` inputs ``(28, 28, 1)``.
 
     Raises:
-        ValueError: An option has a wrong value (the message names it), or the blocks
-            would shrink the image below 1x1.
+        ValueError: A wrong value (Keras names it), or blocks that would shrink the image
+            below 1x1.
     """
-    if isinstance(filters, (int, str)) or not isinstance(filters, Sequence) or len(filters) == 0:
-        raise ValueError(f"filters must be a non-empty sequence of positive integers, got {filters!r}.")
-    filters = [positive_int(count, "every entry of filters") for count in filters]
-    kernel_size = positive_int(kernel_size, "kernel_size")
-    if kernel_size % 2 == 0:
-        raise ValueError(f"kernel_size must be odd (3, 5, ...) so that it has a centre, got {kernel_size}.")
+    _check_blocks(filters)
     dense_units = positive_int(dense_units, "dense_units")
     num_classes = positive_int(num_classes, "num_classes")
-    dropout_rate = fraction(dropout_rate, "dropout_rate")
-    if not isinstance(batch_norm, bool):
-        raise ValueError(f"batch_norm must be True or False, got {batch_norm!r}.")
-    try:
-        keras.activations.get(activation)
-    except (ValueError, TypeError):
-        raise ValueError(
-            f"activation {activation!r} is not a Keras activation; try 'relu', 'elu', 'gelu' or 'tanh'."
-        ) from None
-    if IMAGE_SHAPE[0] // 2 ** len(filters) < 1:
-        raise ValueError(
-            f"{len(filters)} convolution blocks would pool a 28x28 image below 1x1; use at most 4."
-        )
-    _check_augmentation(augmentation)
 
     model = keras.Sequential(name=name)
     model.add(keras.Input(shape=INPUT_SHAPE, name="image"))
@@ -117,11 +98,12 @@ def build_baseline_cnn(
     return model
 
 
-def _check_augmentation(augmentation: object) -> None:
-    if augmentation is not None and not isinstance(augmentation, keras.layers.Layer):
-        raise ValueError(
-            f"augmentation must be Keras layers (see augmentation_layers()), got {augmentation!r}."
-        )
+def _check_blocks(filters: Sequence[int]) -> None:
+    """The checks Keras does not make: blocks to build, and an image they leave at least 1x1."""
+    if isinstance(filters, (int, str)) or not isinstance(filters, Sequence) or len(filters) == 0:
+        raise ValueError(f"filters must be a non-empty sequence of positive integers, got {filters!r}.")
+    if IMAGE_SHAPE[0] // 2 ** len(filters) < 1:
+        raise ValueError(f"{len(filters)} blocks would pool a 28x28 image below 1x1; use at most 4.")
 
 
 def build_improved_cnn(
@@ -161,21 +143,15 @@ def build_improved_cnn(
         An uncompiled ``keras.Model`` for ``uint8`` inputs ``(28, 28, 1)``.
 
     Raises:
-        ValueError: An option has a wrong value (the message names it).
+        ValueError: A wrong value (Keras names it), or blocks that would shrink the image
+            below 1x1.
     """
-    if isinstance(filters, (int, str)) or not isinstance(filters, Sequence) or len(filters) == 0:
-        raise ValueError(f"filters must be a non-empty sequence of positive integers, got {filters!r}.")
-    filters = [positive_int(count, "every entry of filters") for count in filters]
-    if IMAGE_SHAPE[0] // 2 ** len(filters) < 1:
-        raise ValueError(f"{len(filters)} blocks would pool a 28x28 image below 1x1; use at most 4.")
+    _check_blocks(filters)
     convs_per_block = positive_int(convs_per_block, "convs_per_block")
     if residual and convs_per_block < 2:
         raise ValueError("a residual block needs convs_per_block >= 2 (the shortcut skips over them).")
     dense_units = positive_int(dense_units, "dense_units")
     num_classes = positive_int(num_classes, "num_classes")
-    block_dropout = fraction(block_dropout, "block_dropout")
-    dropout_rate = fraction(dropout_rate, "dropout_rate")
-    _check_augmentation(augmentation)
 
     inputs = keras.Input(shape=INPUT_SHAPE, name="image")
     x = rescaling_layer()(inputs)
