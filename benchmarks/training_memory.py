@@ -3,7 +3,7 @@
 Notebook 05 trains seven models one after another in one kernel (its step-by-step
 comparison), then a search and two long runs; on Binder (1 to 2 GB) that kernel must
 stay under 1.5 GB. This script trains the same seven models, in the same order, with
-the same recipes and the same code (``training.train_with_recipe``, which adds the
+the same recipes and the same code (``training.train_model``, which adds the
 traced-graph release of ``fmnist_utils._runtime``; ``del`` and
 ``keras.backend.clear_session()`` after each, as the notebook does), in a fresh process
 per setting, and prints the process's peak resident memory (``VmHWM``) after each
@@ -79,9 +79,11 @@ def worker(epochs: int, quick: bool, release: bool) -> None:
     def flip():
         return models.augmentation_layers(translation=0.0, zoom=0.0, horizontal_flip=True, seed=42)
 
-    constant = {"schedule": "constant", "label_smoothing": 0.0, "learning_rate": 1e-3}
-    cosine = {**constant, "schedule": "cosine"}
-    smoothed = {**cosine, "label_smoothing": 0.1}
+    constant = training.IMPROVED_RECIPE.replace(
+        schedule="constant", label_smoothing=0.0, learning_rate=1e-3, epochs=epochs
+    )
+    cosine = constant.replace(schedule="cosine")
+    smoothed = cosine.replace(label_smoothing=0.1)
     builds = [  # Notebook 05's steps, in its order.
         (lambda: models.build_baseline_cnn(), constant),
         (lambda: models.build_baseline_cnn(batch_norm=True), constant),
@@ -89,22 +91,15 @@ def worker(epochs: int, quick: bool, release: bool) -> None:
         (lambda: models.build_baseline_cnn(batch_norm=True, augmentation=flip()), cosine),
         (lambda: models.build_baseline_cnn(batch_norm=True, augmentation=flip()), smoothed),
         (lambda: models.build_improved_cnn(augmentation=flip()), smoothed),
-        (lambda: training.build_improved_model(), smoothed),
+        (lambda: smoothed.build_model(), smoothed),
     ]
     if quick:
         builds = builds[:1] + builds[-1:]
     with tempfile.TemporaryDirectory(prefix="training-memory-") as runs:
         for number, (build, recipe) in enumerate(builds):
             keras.utils.set_random_seed(42)
-            model = build()
-            result = training.train_with_recipe(
-                model,
-                train,
-                validation,
-                recipe=recipe,
-                epochs=epochs,
-                run_dir=Path(runs) / str(number),
-                verbose=0,
+            model, result = training.train_model(
+                recipe, train, validation, model=build(), run_dir=Path(runs) / str(number), verbose=0
             )
             del model
             keras.backend.clear_session()

@@ -447,16 +447,15 @@ def download_fashion_mnist(
 ) -> Path:
     """Make sure a verified copy of the four files exists, downloading what is missing.
 
-    Files already present in the folder are verified and kept; missing ones are
-    downloaded with ``keras.utils.get_file`` (which shows a progress bar) into a
-    temporary folder beside their destination, verified, and only then moved into
-    place, so a failed or interrupted download never leaves a partial file.
+    Files already in the folder are verified and kept; missing ones are downloaded with
+    ``keras.utils.get_file`` (which shows a progress bar and checks the SHA-256) into a
+    temporary folder beside their destination, then moved into place: a failed or
+    interrupted download never leaves a partial file.
 
     Args:
         data_dir: Where the files go; by default the first folder of
-            :func:`candidate_data_dirs` (the ``FMNIST_DATA_DIR`` folder if set, else
-            the Keras cache). If another candidate folder already holds all four
-            files, that one is used and nothing is downloaded.
+            :func:`candidate_data_dirs`. A candidate folder that already holds all four
+            files is used instead, and nothing is downloaded.
         mirrors: Base URLs to try in order; a file is fetched from ``mirror + name``.
         files: The files to expect (defaults to the official release).
 
@@ -464,8 +463,8 @@ def download_fashion_mnist(
         The folder holding the four verified files.
 
     Raises:
-        DatasetError: A local file is corrupt, or a file could not be downloaded from
-            any mirror. The message lists every place looked in and every mirror tried.
+        DatasetError: A local file is corrupt, or a file could not be downloaded from any
+            mirror; the message lists every place looked in and every mirror tried.
     """
     candidates = candidate_data_dirs(data_dir)
     for _, folder in candidates:

@@ -13,7 +13,7 @@ from fmnist_utils.tuning import SEARCH_SPACE, ImprovedCNNHyperModel, run_search,
 
 def test_the_recipe_values_are_in_the_search_space():
     for key, values in SEARCH_SPACE.items():
-        assert IMPROVED_RECIPE[key] in values, key
+        assert getattr(IMPROVED_RECIPE, key) in values, key
 
 
 def test_hypermodel_builds_the_chosen_settings():
