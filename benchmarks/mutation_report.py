@@ -36,6 +36,7 @@ OUTPUT = ROOT / "benchmarks" / "results" / "mutation.md"
 REQUIRED_SCORE = 0.90
 REQUIRED = (
     "fmnist_utils.data",
+    "fmnist_utils._files",
     "fmnist_utils.checks",
     "fmnist_utils._checks",
     "fmnist_utils.training",
