@@ -427,16 +427,19 @@ def _gray(pixels: np.ndarray) -> np.ndarray:
     return color * alpha + background * (1.0 - alpha)
 
 
+def _border(gray: np.ndarray) -> np.ndarray:
+    """The pixels of the picture's outermost rows and columns: its frame."""
+    return np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+
+
 def _light_on_dark(gray: np.ndarray) -> np.ndarray:
     """Invert a picture with a light background: Fashion-MNIST is light on black."""
-    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
-    return 255.0 - gray if np.median(border) > 127 else gray
+    return 255.0 - gray if np.median(_border(gray)) > 127 else gray
 
 
 def _trim_to_garment(gray: np.ndarray) -> np.ndarray:
     """The garment's bounding box, minus the background level."""
-    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
-    background = float(np.median(border))
+    background = float(np.median(_border(gray)))
     contrast = gray.max() - background
     if contrast < 16:
         raise ValueError(

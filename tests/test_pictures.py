@@ -277,3 +277,12 @@ def test_a_cut_out_garment_is_laid_on_a_background(tmp_path, kind):
         picture.putpalette([0, 0, 0, 0, 0, 0])  # Both colours black; colour 1 is transparent.
         picture.save(tmp_path / "cut.png", transparency=1)
     np.testing.assert_array_equal(load_image_file(tmp_path / "cut.png"), BLOCK_RESULT)
+
+
+def test_the_background_is_read_from_the_pictures_frame():
+    from fmnist_utils.data import _border
+
+    picture = np.arange(20).reshape(4, 5)
+    assert sorted(_border(picture).tolist()) == sorted(
+        [0, 1, 2, 3, 4, 15, 16, 17, 18, 19, 0, 5, 10, 15, 4, 9, 14, 19]
+    )
