@@ -66,7 +66,7 @@ def read_results() -> dict[str, str]:
 
 
 def module_of(mutant: str) -> str:
-    """``fmnist_utils.data`` for ``fmnist_utils.data.x_read_idx_images__mutmut_3``."""
+    """``fmnist_utils._files`` for ``fmnist_utils._files.x_read_idx_images__mutmut_3``."""
     return mutant.split(".x")[0]
 
 

@@ -521,7 +521,7 @@ def _download_one(
                 file_hash=spec.sha256,
                 hash_algorithm="sha256",
                 cache_subdir=str(staging),  # An absolute path: Keras saves it right there.
-            )  # get_file checks the SHA-256 and removes a file that fails it.
+            )  # get_file checks the SHA-256 and raises on a mismatch (the file is removed below).
         except KeyboardInterrupt:
             partial.unlink(missing_ok=True)
             raise

@@ -220,6 +220,10 @@ class TracedGraphRelease:
 
     @staticmethod
     def _registry() -> dict | None:
+        import keras
+
+        if keras.backend.backend() != "tensorflow":
+            return None
         import tensorflow as tf
 
         return _gradient_registry() if leaks_traced_graphs(tf.__version__) else None

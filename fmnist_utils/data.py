@@ -85,8 +85,8 @@ def load_fashion_mnist(
     Args:
         data_dir: A folder holding the four original ``.gz`` files (or their
             decompressed versions; relative: from the working folder). When ``None``,
-            ``FMNIST_DATA_DIR`` and then the Keras cache are searched (see the module
-            docstring); with no local copy the files are downloaded.
+            ``FMNIST_DATA_DIR`` and then the Keras cache are searched (see
+            :mod:`fmnist_utils._files`); with no local copy the files are downloaded.
         mirrors: Base URLs to download from, tried in order.
         files: The files to expect (defaults to the official release; tests pass
             small synthetic ones).

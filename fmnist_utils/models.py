@@ -70,7 +70,12 @@ def build_baseline_cnn(
         ValueError: A wrong value (Keras names it), or blocks that would shrink the image
             below 1x1.
     """
-    _check_blocks(filters)
+    _check_blocks(filters, augmentation)
+    kernel_size = positive_int(kernel_size, "kernel_size")
+    if kernel_size % 2 == 0:
+        raise ValueError(f"kernel_size must be odd (3, 5, ...) so that it has a centre, got {kernel_size}.")
+    if not isinstance(batch_norm, bool):
+        raise ValueError(f"batch_norm must be True or False, got {batch_norm!r}.")
     dense_units = positive_int(dense_units, "dense_units")
     num_classes = positive_int(num_classes, "num_classes")
 
@@ -95,8 +100,13 @@ def build_baseline_cnn(
     return model
 
 
-def _check_blocks(filters: Sequence[int]) -> None:
-    """The checks Keras does not make: blocks to build, and an image they leave at least 1x1."""
+def _check_blocks(filters: Sequence[int], augmentation: object) -> None:
+    """The checks Keras does not make: blocks to build, an image they leave at least 1x1, and
+    augmentation that is Keras layers (a functional model would only say "not callable")."""
+    if augmentation is not None and not isinstance(augmentation, keras.layers.Layer):
+        raise ValueError(
+            f"augmentation must be Keras layers (see augmentation_layers()), got {augmentation!r}."
+        )
     if isinstance(filters, (int, str)) or not isinstance(filters, Sequence) or len(filters) == 0:
         raise ValueError(f"filters must be a non-empty sequence of positive integers, got {filters!r}.")
     if IMAGE_SHAPE[0] // 2 ** len(filters) < 1:
@@ -139,7 +149,7 @@ def build_improved_cnn(
         ValueError: A wrong value (Keras names it), or blocks that would shrink the image
             below 1x1.
     """
-    _check_blocks(filters)
+    _check_blocks(filters, augmentation)
     convs_per_block = positive_int(convs_per_block, "convs_per_block")
     if residual and convs_per_block < 2:
         raise ValueError("a residual block needs convs_per_block >= 2 (the shortcut skips over them).")

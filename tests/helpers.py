@@ -68,7 +68,11 @@ def custom_gradients() -> set[str]:
     """TensorFlow's registered ``CustomGradient-N`` entries (see ``_runtime.TracedGraphRelease``)."""
     from fmnist_utils._runtime import _gradient_registry
 
-    return {key for key in _gradient_registry() if key.startswith("CustomGradient-")}
+    registry = _gradient_registry()
+    assert registry is not None, (
+        "TensorFlow's gradient table is out of reach: see _runtime._gradient_registry"
+    )
+    return {key for key in registry if key.startswith("CustomGradient-")}
 
 
 def block_picture(factor: int = 1) -> np.ndarray:

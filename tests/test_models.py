@@ -88,11 +88,13 @@ def test_trains_a_step_and_loss_decreases(batch, batch_norm):
         ({"filters": 32}, r"filters must be a non-empty sequence"),
         ({"filters": (8,) * 5}, r"5 blocks would pool a 28x28 image below 1x1"),
         ({"dense_units": -1}, r"dense_units must be a positive integer"),
+        ({"kernel_size": 4}, r"kernel_size must be odd"),
+        ({"batch_norm": "no"}, r"batch_norm must be True or False"),
         # Left to Keras, whose messages name the value too:
         ({"filters": (32, 0)}, r"filters.*Received filters=0"),
         ({"dropout_rate": 1.5}, r"rate.*1\.5"),
         ({"activation": "relux"}, r"Could not interpret activation function identifier: relux"),
-        ({"augmentation": "flip"}, r"Only instances of `keras.Layer` can be added"),
+        ({"augmentation": "flip"}, r"augmentation must be Keras layers"),
     ],
 )
 def test_bad_options_are_named(options, message):
@@ -216,6 +218,7 @@ def test_improved_cnn_trains_a_step(batch):
         ({"convs_per_block": 0}, r"convs_per_block must be a positive integer"),
         ({"residual": True, "convs_per_block": 1}, r"a residual block needs convs_per_block >= 2"),
         ({"block_dropout": -0.1}, r"rate.*-0\.1"),
+        ({"augmentation": "flip"}, r"augmentation must be Keras layers"),
     ],
 )
 def test_improved_cnn_bad_options(options, message):

@@ -561,17 +561,17 @@ def test_models_trained_in_a_loop_are_freed_with_their_graphs(tiny_data):
 
     train(True)  # Warm-up: anything created once per process.
     graphs, gradients = traced_graphs(), custom_gradients()
-    for _ in range(3):
-        train(True)
-    assert traced_graphs() == graphs
-    assert custom_gradients() == gradients
-
-    train(False)  # The leak itself, so this test fails if the release stops doing its job ...
+    train(False)  # The leak itself, so that this test fails if the release stops doing its job ...
     leaks = traced_graphs() > graphs and len(custom_gradients()) > len(gradients)
     # ... or when a TensorFlow past LEAKS_UP_TO still leaks (or one before it no longer does).
     assert leaks == _runtime.leaks_traced_graphs(tf.__version__), (
         f"TensorFlow {tf.__version__} {'leaks' if leaks else 'does not leak'}: update _runtime.LEAKS_UP_TO"
     )
+    graphs, gradients = traced_graphs(), custom_gradients()
+    for _ in range(3):
+        train(True)
+    assert traced_graphs() == graphs
+    assert custom_gradients() == gradients
 
 
 @pytest.mark.parametrize(

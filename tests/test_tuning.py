@@ -37,7 +37,11 @@ def test_hypermodel_builds_the_chosen_settings():
 
 @pytest.mark.parametrize(
     ("space", "message"),
-    [({"width": (1, 2)}, r"unknown search keys \['width'\]"), ({"dropout_rate": ()}, "non-empty tuple")],
+    [
+        ({"width": (1, 2)}, r"unknown search keys \['width'\]"),
+        ({"epochs": (1, 2)}, r"unknown search keys \['epochs'\]"),  # The search's own, not a trial's.
+        ({"dropout_rate": ()}, "non-empty tuple"),
+    ],
 )
 def test_hypermodel_errors(space, message):
     with pytest.raises(ValueError, match=message):
