@@ -942,6 +942,14 @@ def test_hints_about_the_type_of_an_answer_name_it(cases, answer, hint):
     assert result.message == f"Exercise 00.1: not yet. Hint: {hint}"
 
 
+def test_a_count_that_is_not_a_number_is_named_in_the_hint():
+    """Exercise 02.1 reads its count with _count alone (00.1 reads it as a number first)."""
+    result = checks.exercise_02_1((24, 24, 16), "416")
+    assert result.message == (
+        "Exercise 02.1: not yet. Hint: `parameter_count` is a string: store a number, without quotes."
+    )
+
+
 @pytest.mark.parametrize(
     ("answer", "hint"),
     [

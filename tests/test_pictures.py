@@ -279,6 +279,88 @@ def test_a_cut_out_garment_is_laid_on_a_background(tmp_path, kind):
     np.testing.assert_array_equal(load_image_file(tmp_path / "cut.png"), BLOCK_RESULT)
 
 
+def test_the_garment_is_centred_with_the_odd_pixel_on_the_right():
+    """A 28 x 13 garment: 15 columns of margin, 7 on the left and 8 on the right."""
+    picture = np.full((56, 56), 255, dtype=np.uint8)
+    picture[14:42, 21:34] = 0
+    result = picture_to_fashion_mnist(picture)
+    np.testing.assert_array_equal(np.flatnonzero(result.any(axis=0)), np.arange(7, 20))
+    np.testing.assert_array_equal(np.flatnonzero(result.any(axis=1)), np.arange(28))
+
+
+def test_resizing_ripples_below_black_stay_black():
+    """Lanczos overshoots below 0 beside sharp edges: those pixels are clipped to black, not
+    wrapped round to white (a hollow square outline: its inside stays dark)."""
+    picture = np.full((100, 100), 255, dtype=np.uint8)
+    picture[20:80, 20:80] = 0
+    picture[24:76, 24:76] = 255
+    result = picture_to_fashion_mnist(picture)
+    assert result.max() == 255
+    assert result[2:26, 2:26].max() < 16
+
+
+# The levels rule of picture_to_fashion_mnist's docstring, step by step (data._as_0_255): the
+# later steps stretch the result, so only the step itself shows a wrong scale.
+@pytest.mark.parametrize(
+    ("picture", "expected"),
+    [
+        (np.array([[50, 255]], np.uint8), [[50, 255]]),  # 8-bit levels, taken as they are.
+        (np.array([[0.2, 1.0]], np.float32), [[51, 255]]),  # Floats within 0..1: times 255.
+        (np.array([[0.0, 1.5]]), [[0, 255]]),  # Floats beyond 1: stretched.
+        (np.array([[0.0, 100.0]]), [[0, 255]]),
+        (np.array([[0, 256]], np.uint16), [[0, 255]]),  # Beyond 255: stretched ...
+        (np.array([[1000, 2000, 3000]], np.uint16), [[0, 127.5, 255]]),  # ... from darkest to lightest.
+        (np.array([[np.nan, 0.2, 0.6]]), [[51, 51, 153]]),  # NaN: the darkest value.
+        (np.array([[np.nan, np.inf]]), [[0, 0]]),  # Nothing finite: black (then "blank").
+    ],
+)
+def test_the_levels_of_a_picture_are_read_as_documented(picture, expected):
+    from fmnist_utils.data import _as_0_255
+
+    np.testing.assert_allclose(_as_0_255(picture), expected, rtol=1e-6)
+
+
+# How transparent pixels are laid on a background (data._gray): on black when the opaque part
+# is light on average (above 127), on white otherwise, blended by alpha.
+@pytest.mark.parametrize(
+    ("rgba", "expected"),
+    [
+        ([(30, 60, 90, 255), (30, 60, 90, 255)], [60, 60]),  # Opaque: the mean of R, G and B.
+        ([(40, 40, 40, 255), (0, 0, 0, 51)], [40, 204]),  # Dark garment: 20% black on white.
+        ([(40, 40, 40, 255)] * 3 + [(0, 0, 0, 0)], [40, 40, 40, 255]),  # The mean decides, not the sum.
+        ([(200, 200, 200, 255), (100, 100, 100, 51)], [200, 20]),  # Light garment: 20% grey on black.
+        ([(127, 127, 127, 255), (0, 0, 0, 0)], [127, 255]),  # 127 on average is dark: white behind.
+        ([(128, 128, 128, 255), (0, 0, 0, 0)], [128, 0]),  # 128 is light: black behind.
+    ],
+)
+def test_transparent_pixels_are_laid_on_a_contrasting_background(rgba, expected):
+    from fmnist_utils.data import _gray
+
+    np.testing.assert_allclose(_gray(np.array([rgba], dtype=np.float64)), [expected], rtol=1e-9)
+
+
+def test_a_faint_speck_at_the_threshold_is_background():
+    """Pixels up to 15% of the garment's contrast above the background are background: a
+    speck exactly at that level does not widen the garment's box."""
+    picture = np.zeros((56, 56), dtype=np.uint8)
+    picture[14:42, 21:35] = 200
+    alone = picture_to_fashion_mnist(picture)
+    picture[2, 2] = 30  # 15% of 200.
+    np.testing.assert_array_equal(picture_to_fashion_mnist(picture), alone)
+    picture[2, 2] = 31
+    assert not np.array_equal(picture_to_fashion_mnist(picture), alone)
+
+
+def test_parts_darker_than_the_background_look_like_the_background():
+    """A hole darker than the background inside the garment's box is read as background."""
+    picture = np.full((100, 100), 100, dtype=np.uint8)
+    picture[20:80, 20:80] = 220
+    picture[40:60, 40:60] = 100  # A hole at the background's level ...
+    at_background = picture_to_fashion_mnist(picture)
+    picture[40:60, 40:60] = 0  # ... or darker than the background: the same picture.
+    np.testing.assert_array_equal(picture_to_fashion_mnist(picture), at_background)
+
+
 def test_the_background_is_read_from_the_pictures_frame():
     from fmnist_utils.data import _border
 

@@ -91,6 +91,13 @@ def test_current_learning_rate_of_a_model_an_optimizer_and_a_schedule():
         current_learning_rate(build_baseline_cnn(filters=(4,), dense_units=8))
 
 
+def test_current_learning_rate_of_an_uncompiled_model_says_to_compile_it():
+    with pytest.raises(
+        ValueError, match=r"^the model is not compiled, so it has no learning rate yet: compile it first\.$"
+    ):
+        current_learning_rate(build_baseline_cnn())
+
+
 def test_current_learning_rate_does_not_need_float_on_a_variable():
     """Keras 3.0 to 3.4 variables have no ``__float__``: ``float(optimizer.learning_rate)`` fails."""
     rate = _NoFloatVariable(np.float32(0.5))
@@ -126,6 +133,28 @@ def test_standard_callbacks(tmp_path):
         "ModelCheckpoint",
         "CSVLogger",
     ]
+
+
+def test_standard_callbacks_default_to_notebook_03s_choices(tmp_path):
+    """Notebook 03 calls standard_callbacks(run_dir, patience=...) and relies on the rest."""
+    checkpoint, plateau, early = (standard_callbacks(tmp_path / "run")[i] for i in (1, 3, 4))
+    assert (checkpoint.monitor, plateau.monitor, early.monitor) == ("val_loss",) * 3
+    assert (plateau.patience, early.patience) == (2, 4)
+
+
+def test_the_improved_models_flips_follow_the_seed(tiny_data):
+    """Same seed, same flips (a notebook run twice trains the same way); the default is 42."""
+    images = tiny_data[0][0][:16, :, :, None]
+
+    def flipped(model):
+        return np.asarray(model.get_layer("augmentation")(images.astype("float32"), training=True))
+
+    np.testing.assert_array_equal(
+        flipped(IMPROVED_RECIPE.build_model(seed=7)), flipped(IMPROVED_RECIPE.build_model(seed=7))
+    )
+    np.testing.assert_array_equal(
+        flipped(IMPROVED_RECIPE.build_model()), flipped(IMPROVED_RECIPE.build_model(seed=42))
+    )
 
 
 def test_fit_model_writes_every_artifact_and_measures(tmp_path, tiny_data):
