@@ -157,6 +157,98 @@ def test_the_improved_models_flips_follow_the_seed(tiny_data):
     )
 
 
+def _drive(callbacks, values, monitor="val_accuracy"):
+    """Run callbacks over epochs whose monitored metric takes these values; return the model."""
+    model = small_model()
+    for callback in callbacks:
+        callback.set_model(model)
+        callback.on_train_begin()
+    for epoch, value in enumerate(values):
+        for callback in callbacks:
+            callback.on_epoch_begin(epoch)
+        for callback in callbacks:
+            callback.on_epoch_end(epoch, {monitor: value, "learning_rate": current_learning_rate(model)})
+        if model.stop_training:
+            break
+    for callback in callbacks:
+        callback.on_train_end()
+    return model
+
+
+@pytest.mark.parametrize(
+    ("monitor", "values"), [("val_accuracy", [0.5, 0.7, 0.6, 0.6]), ("val_loss", [0.5, 0.3, 0.4, 0.4])]
+)
+def test_standard_callbacks_keep_the_best_epoch_of_the_metric_they_watch(
+    tmp_path, monkeypatch, capsys, monitor, values
+):
+    """Accuracy improves upwards, loss downwards: the checkpoint saves only improvements, the
+    plateau rule halves the rate after 2 epochs without one (down to at most 1e-5), early
+    stopping stops after 2, and both say so in the log (notebook 03 reads it)."""
+    saved = []
+    monkeypatch.setattr(keras.Model, "save", lambda self, path, *a, **k: saved.append(str(path)))
+    callbacks = standard_callbacks(tmp_path / "run", monitor=monitor, patience=2, tensorboard=False)
+    model = _drive(callbacks, values, monitor)
+    assert len(saved) == 2  # Epochs 1 and 2: the first value, then the improvement.
+    assert current_learning_rate(model) == pytest.approx(0.5e-2)
+    assert model.stop_training
+    log = capsys.readouterr().out
+    assert "ReduceLROnPlateau reducing learning rate to 0.004999" in log
+    assert "early stopping" in log
+    floor = standard_callbacks(
+        tmp_path / "floor", monitor=monitor, patience=None, reduce_lr_patience=1, tensorboard=False
+    )
+    model = _drive(floor, [values[0]] * 12, monitor)
+    assert current_learning_rate(model) == pytest.approx(1e-5)
+
+
+def test_cosine_schedule_checks_name_their_argument():
+    options = {"learning_rate": 1e-3, "epochs": 3, "steps_per_epoch": 10}
+    assert float(cosine_schedule(**options)(10)) == pytest.approx(1e-3)  # One epoch of warm-up by default.
+    for key, bad, message in [
+        ("learning_rate", 0, r"^learning_rate must be a positive number"),
+        ("epochs", 0, r"^epochs must be a positive integer"),
+        ("warmup_epochs", 1.5, r"^warmup_epochs must be an integer"),
+        ("final_fraction", 1.0, r"^final_fraction must lie in \[0, 1\)"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            cosine_schedule(**{**options, key: bad})
+    assert float(cosine_schedule(**options, final_fraction=0.0)(30)) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_fit_model_defaults_are_notebook_03s(tmp_path, tiny_data, monkeypatch):
+    from fmnist_utils import training
+
+    seen = {}
+    original_callbacks, original_dataset = training.standard_callbacks, training.make_dataset
+    monkeypatch.setattr(
+        training,
+        "standard_callbacks",
+        lambda run_dir, **o: seen.update(o) or original_callbacks(run_dir, **o),
+    )
+    monkeypatch.setattr(
+        training, "make_dataset", lambda *a, **o: seen.setdefault("dataset", o) and original_dataset(*a, **o)
+    )
+    model = small_model()
+    fit = model.fit
+    monkeypatch.setattr(model, "fit", lambda *a, **o: seen.update(verbose=o["verbose"]) or fit(*a, **o))
+    fit_model(model, *tiny_data, epochs=1, run_dir=tmp_path / "run")
+    assert (seen["patience"], seen["reduce_lr_patience"], seen["monitor"]) == (4, 2, "val_loss")
+    assert (seen["dataset"]["batch_size"], seen["dataset"]["seed"], seen["verbose"]) == (128, 42, 2)
+    assert (seen["dataset"]["shuffle"], seen["tensorboard"]) == (True, True)
+    seen.clear()
+    options = {"monitor": "val_accuracy", "reduce_lr_patience": None, "tensorboard": False, "seed": 3}
+    fit_model(model, *tiny_data, epochs=1, run_dir=tmp_path / "other", verbose=0, **options)
+    assert {key: seen[key] for key in ("monitor", "reduce_lr_patience", "tensorboard")} == {
+        "monitor": "val_accuracy",
+        "reduce_lr_patience": None,
+        "tensorboard": False,
+    }
+    assert (seen["dataset"]["seed"], seen["verbose"]) == (3, 0)
+    (images, labels), _ = tiny_data
+    with pytest.raises(ValueError, match=r"^train images must have dtype uint8"):
+        fit_model(model, (images / 255.0, labels), None, epochs=1, run_dir=tmp_path / "bad")
+
+
 def test_fit_model_writes_every_artifact_and_measures(tmp_path, tiny_data):
     keras.utils.set_random_seed(0)
     run_dir = tmp_path / "run"
@@ -421,6 +513,61 @@ def test_smoothed_loss_matches_keras_on_one_hot_labels():
     assert float(SmoothedSparseCrossentropy(0.1)(labels, np.eye(10, dtype="float32")[labels])) > 0.1
     with pytest.raises(ValueError, match=r"label_smoothing must be a number in \[0, 1\)"):
         SmoothedSparseCrossentropy(1.0)
+
+
+def test_smoothed_loss_defaults_and_options_survive_a_save():
+    loss = SmoothedSparseCrossentropy()
+    assert (loss.label_smoothing, loss.num_classes, loss.name) == (0.1, 10, "smoothed_sparse_crossentropy")
+    summed = SmoothedSparseCrossentropy(0.1, reduction="sum")
+    labels = np.array([0, 3])
+    probabilities = np.full((2, 10), 0.1, dtype="float32")
+    assert float(summed(labels, probabilities)) == pytest.approx(
+        2 * float(loss(labels, probabilities)), rel=1e-6
+    )
+    copy = SmoothedSparseCrossentropy.from_config(summed.get_config())
+    assert float(copy(labels, probabilities)) == pytest.approx(float(summed(labels, probabilities)), rel=1e-6)
+    with pytest.raises(ValueError, match=r"^num_classes must be a positive integer"):
+        SmoothedSparseCrossentropy(num_classes=0)
+
+
+@pytest.mark.parametrize(("step", "expected"), [(0.0, "nan"), (0.01, "number")])
+def test_a_fit_too_fast_to_time_reports_no_throughput(tmp_path, tiny_data, monkeypatch, step, expected):
+    """A clock that does not move (or moves in hundredths): no division by zero, and a
+    sub-second fit still gets its images per second."""
+    from fmnist_utils import training
+
+    monkeypatch.setattr(
+        training.time, "perf_counter", itertools.count(0.0, step).__next__ if step else lambda: 0.0
+    )
+    result = fit_model(
+        small_model(), *tiny_data, epochs=1, batch_size=16, run_dir=tmp_path / "run", verbose=0
+    )
+    if expected == "nan":
+        assert result.seconds == 0
+        assert np.isnan(result.images_per_second)
+    else:
+        assert 0 < result.seconds < 1
+        assert result.images_per_second == pytest.approx(48 / result.seconds)
+
+
+def test_the_best_epoch_by_accuracy_is_the_highest(tmp_path, tiny_data):
+    keras.utils.set_random_seed(0)
+    model = compile_model(
+        build_baseline_cnn(filters=(4,), dense_units=8, dropout_rate=0.0), learning_rate=3e-3
+    )
+    result = fit_model(
+        model,
+        *tiny_data,
+        epochs=4,
+        batch_size=16,
+        monitor="val_accuracy",
+        patience=None,
+        run_dir=tmp_path,
+        verbose=0,
+    )
+    accuracy = result.history["val_accuracy"]
+    assert np.argmax(accuracy) > 0, accuracy  # The test needs a best epoch after the first.
+    assert result.best_epoch == int(np.argmax(accuracy)) + 1
 
 
 def test_compile_model_with_label_smoothing_saves_and_loads(tmp_path, tiny_data):
