@@ -215,7 +215,7 @@ def test_cosine_schedule_checks_name_their_argument():
     assert float(cosine_schedule(**options, final_fraction=0.0)(30)) == pytest.approx(0.0, abs=1e-12)
 
 
-def test_fit_model_defaults_are_notebook_03s(tmp_path, tiny_data, monkeypatch):
+def test_fit_model_follows_notebook_03s_recipe_by_default(tmp_path, tiny_data, monkeypatch):
     from fmnist_utils import training
 
     seen = {}
@@ -230,14 +230,16 @@ def test_fit_model_defaults_are_notebook_03s(tmp_path, tiny_data, monkeypatch):
     )
     model = small_model()
     fit = model.fit
-    monkeypatch.setattr(model, "fit", lambda *a, **o: seen.update(verbose=o["verbose"]) or fit(*a, **o))
-    fit_model(model, *tiny_data, epochs=1, run_dir=tmp_path / "run")
+    monkeypatch.setattr(
+        model, "fit", lambda *a, **o: seen.update(verbose=o["verbose"], epochs=o["epochs"]) or fit(*a, **o)
+    )
+    fit_model(model, *tiny_data, recipe(epochs=1), run_dir=tmp_path / "run")
     assert (seen["patience"], seen["reduce_lr_patience"], seen["monitor"]) == (4, 2, "val_loss")
     assert (seen["dataset"]["batch_size"], seen["dataset"]["seed"], seen["verbose"]) == (128, 42, 2)
-    assert (seen["dataset"]["shuffle"], seen["tensorboard"]) == (True, True)
+    assert (seen["dataset"]["shuffle"], seen["tensorboard"], seen["epochs"]) == (True, True, 1)
     seen.clear()
-    options = {"monitor": "val_accuracy", "reduce_lr_patience": None, "tensorboard": False, "seed": 3}
-    fit_model(model, *tiny_data, epochs=1, run_dir=tmp_path / "other", verbose=0, **options)
+    changed = recipe(epochs=1, monitor="val_accuracy", schedule="constant")
+    fit_model(model, *tiny_data, changed, run_dir=tmp_path / "other", tensorboard=False, seed=3, verbose=0)
     assert {key: seen[key] for key in ("monitor", "reduce_lr_patience", "tensorboard")} == {
         "monitor": "val_accuracy",
         "reduce_lr_patience": None,
@@ -246,7 +248,7 @@ def test_fit_model_defaults_are_notebook_03s(tmp_path, tiny_data, monkeypatch):
     assert (seen["dataset"]["seed"], seen["verbose"]) == (3, 0)
     (images, labels), _ = tiny_data
     with pytest.raises(ValueError, match=r"^train images must have dtype uint8"):
-        fit_model(model, (images / 255.0, labels), None, epochs=1, run_dir=tmp_path / "bad")
+        fit_model(model, (images / 255.0, labels), None, recipe(epochs=1), run_dir=tmp_path / "bad")
 
 
 def test_fit_model_writes_every_artifact_and_measures(tmp_path, tiny_data):
@@ -540,7 +542,7 @@ def test_a_fit_too_fast_to_time_reports_no_throughput(tmp_path, tiny_data, monke
         training.time, "perf_counter", itertools.count(0.0, step).__next__ if step else lambda: 0.0
     )
     result = fit_model(
-        small_model(), *tiny_data, epochs=1, batch_size=16, run_dir=tmp_path / "run", verbose=0
+        small_model(), *tiny_data, recipe(epochs=1, batch_size=16), run_dir=tmp_path / "run", verbose=0
     )
     if expected == "nan":
         assert result.seconds == 0
@@ -553,15 +555,12 @@ def test_a_fit_too_fast_to_time_reports_no_throughput(tmp_path, tiny_data, monke
 def test_the_best_epoch_by_accuracy_is_the_highest(tmp_path, tiny_data):
     keras.utils.set_random_seed(0)
     model = compile_model(
-        build_baseline_cnn(filters=(4,), dense_units=8, dropout_rate=0.0), learning_rate=3e-3
+        build_baseline_cnn(filters=(4,), dense_units=8, dropout_rate=0.0), recipe(learning_rate=3e-3)
     )
     result = fit_model(
         model,
         *tiny_data,
-        epochs=4,
-        batch_size=16,
-        monitor="val_accuracy",
-        patience=None,
+        recipe(epochs=4, batch_size=16, monitor="val_accuracy", patience=None),
         run_dir=tmp_path,
         verbose=0,
     )
