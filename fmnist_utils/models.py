@@ -56,19 +56,15 @@ def build_baseline_cnn(
         kernel_size: Size of the (square, odd) convolution kernels.
         dense_units: Units of the hidden dense layer.
         dropout_rate: Dropout rate before the two dense layers (0: the layers stay, inactive).
-        batch_norm: A ``BatchNormalization`` layer after every convolution (which then
-            drops its bias, useless before batch normalization).
+        batch_norm: A ``BatchNormalization`` layer after every convolution (without bias).
         activation: Activation of the hidden layers, a Keras activation name.
         augmentation: Layers applied after the rescaling, in training only (notebook 05).
         num_classes: Size of the softmax output.
         name: Name of the model.
 
     Returns:
-        An uncompiled ``keras.Sequential`` model for ``uint8`` inputs ``(28, 28, 1)``.
-
-    Raises:
-        ValueError: A wrong value (Keras names it), or blocks that would shrink the image
-            below 1x1.
+        An uncompiled ``keras.Sequential`` for ``uint8`` inputs ``(28, 28, 1)`` (a wrong value:
+        ``ValueError``, from here or from the Keras layer that refuses it).
     """
     _check_blocks(filters, augmentation)
     kernel_size = positive_int(kernel_size, "kernel_size")
