@@ -47,9 +47,8 @@ def build_baseline_cnn(
 ) -> keras.Sequential:
     """Build the course's baseline CNN (Sequential API).
 
-    Taught in notebook 02. ``Rescaling`` to [0, 1], for each entry of ``filters`` a block
-    ``Conv2D(same padding) -> [BatchNormalization] -> activation -> MaxPooling2D(2)``, then
-    ``Flatten -> Dropout -> Dense(dense_units) -> Dropout -> Dense(num_classes, softmax)``.
+    Taught in notebook 02. ``Rescaling``, per filter count ``Conv2D(same) -> [BatchNormalization]
+    -> activation -> MaxPooling2D(2)``, ``Flatten -> Dropout -> Dense -> Dropout -> Dense(softmax)``.
 
     Args:
         filters: Filters of each convolution block; each block halves the image size.
