@@ -76,6 +76,12 @@ def read_equivalents() -> tuple[dict[str, str], dict[str, str]]:
     return table.get("equivalent", {}), table.get("accepted", {})
 
 
+def read_killed_later() -> dict[str, str]:
+    """Survivors of the last run -> the test added afterwards that kills it
+    (``benchmarks/mutation_recheck.py`` applies each mutant and runs its test)."""
+    return tomllib.loads(EQUIVALENTS.read_text()).get("killed", {})
+
+
 def why_equivalent(mutant: str, equivalents: dict[str, str]) -> str | None:
     for pattern, reason in equivalents.items():
         if fnmatch.fnmatchcase(mutant, pattern):
@@ -119,10 +125,11 @@ def report(
     equivalents: dict[str, str],
     seconds: float | None,
     accepted_reasons: dict[str, str] | None = None,
+    killed_later: dict[str, str] | None = None,
 ) -> tuple[str, bool]:
     """The Markdown summary, and whether every required module reaches its score."""
     counts: dict[str, Counter] = defaultdict(Counter)
-    equivalent, accepted, unexplained = [], [], []
+    equivalent, accepted, unexplained, later = [], [], [], []
     not_run: Counter = Counter()
     for mutant, status in sorted(results.items()):
         module = module_of(mutant)
@@ -134,6 +141,10 @@ def report(
         if status in DETECTED:
             counts[module]["detected"] += 1
             counts[module]["timeout"] += status == "timeout"
+        elif mutant in (killed_later or {}):
+            counts[module]["detected"] += 1
+            counts[module]["later"] += 1
+            later.append((mutant, killed_later[mutant]))
         elif (reason := why_equivalent(mutant, equivalents)) is not None:
             counts[module]["equivalent"] += 1
             equivalent.append((mutant, reason))
@@ -155,8 +166,9 @@ def report(
         "Score = (killed + timed out) / (mutants - equivalent). Required: "
         f"{REQUIRED_SCORE:.0%} on {', '.join(f'`{m}`' for m in REQUIRED)}.",
         "",
-        "| module | mutants run | killed | of which timed out | equivalent | survived | score | not run |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| module | mutants run | killed | of which timed out | of which by later tests | equivalent "
+        "| survived | score | not run |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     all_met = True
     for module in sorted(counts):
@@ -168,6 +180,7 @@ def report(
         all_met &= met or module not in REQUIRED
         lines.append(
             f"| `{module}` | {count['mutants']} | {count['detected']} | {count['timeout']} | "
+            f"{count['later']} | "
             f"{count['equivalent']} | {count['survived']} | {score:.1%}{flag} | {count['not run']} |"
         )
     if not_run:
@@ -184,6 +197,13 @@ def report(
         "",
     ]
     lines += [f"- `{mutant}`: {reason}" for mutant, reason in accepted] or ["None."]
+    lines += [
+        "",
+        f"## Killed by tests added after the run ({len(later)}): `python benchmarks/mutation_recheck.py` "
+        "writes each mutant into a scratch copy and runs its test, which must fail",
+        "",
+    ]
+    lines += [f"- `{mutant}`: `{test}`" for mutant, test in later] or ["None."]
     lines += ["", f"## Survivors accepted as equivalent ({len(equivalent)})", ""]
     lines += [f"- `{mutant}`: {reason}" for mutant, reason in equivalent] or ["None."]
     return "\n".join(lines) + "\n", all_met
@@ -196,7 +216,7 @@ def main() -> int:
     parser.add_argument("--note", default="", help="a line to add under the heading (how the run was made)")
     arguments = parser.parse_args()
     equivalents, accepted = read_equivalents()
-    text, all_met = report(read_results(), equivalents, arguments.seconds, accepted)
+    text, all_met = report(read_results(), equivalents, arguments.seconds, accepted, read_killed_later())
     if arguments.note:
         heading, rest = text.split("\n\n", 1)
         text = f"{heading}\n\n{arguments.note}\n\n{rest}"

@@ -240,9 +240,9 @@ def test_mutation_report_scores_each_module_and_lists_every_survivor():
     accepted = {"fmnist_utils.checks.x_h__*": "a matter of taste"}
     text, all_met = report.report(results, equivalents, seconds=600, accepted_reasons=accepted)
     # data: 18 detected of 20, one equivalent: 18 / 19.
-    assert "| `fmnist_utils.data` | 20 | 18 | 1 | 1 | 1 | 94.7% ✓ | 0 |" in text
+    assert "| `fmnist_utils.data` | 20 | 18 | 1 | 0 | 1 | 1 | 94.7% ✓ | 0 |" in text
     assert (
-        "| `fmnist_utils.checks` | 2 | 1 | 0 | 0 | 1 | 50.0% ✗ below the requirement or incomplete | 0 |"
+        "| `fmnist_utils.checks` | 2 | 1 | 0 | 0 | 0 | 1 | 50.0% ✗ below the requirement or incomplete | 0 |"
         in text
     )
     assert not all_met
@@ -260,7 +260,12 @@ def test_mutation_report_scores_each_module_and_lists_every_survivor():
     text, met = report.report(stopped, {}, seconds=None)
     assert not met  # Incomplete: a mutant was not run.
     assert (
-        "| `fmnist_utils.data` | 1 | 1 | 0 | 0 | 0 | 100.0% ✗ below the requirement or incomplete | 1 |"
+        "| `fmnist_utils.data` | 1 | 1 | 0 | 0 | 0 | 0 | 100.0% ✗ below the requirement or incomplete | 1 |"
         in text
     )
     assert "- `fmnist_utils.data.x_g`: 1" in text
+    # A survivor that a test written after the run kills (checked by mutation_recheck.py) counts as killed.
+    later = {"fmnist_utils.data.x_g__mutmut_2": "tests/test_x.py::test_g"}
+    text, _ = report.report(results, equivalents, seconds=None, accepted_reasons=accepted, killed_later=later)
+    assert "| `fmnist_utils.data` | 20 | 19 | 1 | 1 | 1 | 0 | 100.0% ✓ | 0 |" in text
+    assert "- `fmnist_utils.data.x_g__mutmut_2`: `tests/test_x.py::test_g`" in text
