@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -229,3 +231,73 @@ def test_make_dataset_cache_is_optional_and_changes_nothing(batch):
     cached = make_dataset(images, labels, batch_size=50, shuffle=True, seed=1, cache=True)
     for (_, first), (_, second) in zip(plain, cached, strict=True):
         np.testing.assert_array_equal(first, second)
+
+
+@pytest.mark.parametrize(
+    ("shape", "dtype", "options", "message"),
+    [
+        (
+            (28, 28),
+            np.uint8,
+            {},
+            "images must have shape (N, 28, 28) or (N, 28, 28, 1), got (28, 28). "
+            "For a single image, add the batch axis: image[None].",
+        ),
+        (
+            (5, 784),
+            np.uint8,
+            {},
+            "images must have shape (N, 28, 28) or (N, 28, 28, 1), got (5, 784). "
+            "Flattened images? Reshape them: images.reshape(-1, 28, 28).",
+        ),
+        ((5, 10, 10), np.uint8, {}, "images must have shape (N, 28, 28) or (N, 28, 28, 1), got (5, 10, 10)."),
+        (
+            (5, 10, 10),
+            np.uint8,
+            {"allow_channel": False},
+            "images must have shape (N, 28, 28), got (5, 10, 10).",
+        ),
+        (
+            (5, 28, 28),
+            np.float32,
+            {},
+            "images must have dtype uint8 (pixel values 0..255), got float32. These look "
+            "already scaled: keep the uint8 arrays from load_fashion_mnist() and let the model rescale them.",
+        ),
+        ((5, 28, 28), np.int16, {}, "images must have dtype uint8 (pixel values 0..255), got int16."),
+    ],
+)
+def test_bad_images_get_the_whole_message(shape, dtype, options, message):
+    """The exact message a student reads, hint included (and no hint where none fits)."""
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        validate_images(np.zeros(shape, dtype), **options)
+
+
+@pytest.mark.parametrize(
+    ("shape", "message"),
+    [
+        (
+            (5, 10),
+            "labels must be 1-D integer class indices, got shape (5, 10). "
+            "These look one-hot encoded: pass integer labels (labels.argmax(axis=1)).",
+        ),
+        ((5, 3), "labels must be 1-D integer class indices, got shape (5, 3)."),
+    ],
+)
+def test_bad_labels_get_the_whole_message(shape, message):
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        validate_labels(np.zeros(shape, np.int64))
+
+
+def test_make_dataset_shuffles_with_seed_42_by_default():
+    images = np.arange(50, dtype=np.uint8).reshape(50, 1, 1).repeat(28, axis=1).repeat(28, axis=2)
+    labels = np.arange(50) % 10
+
+    def order(**options):
+        return [
+            int(batch[0][0, 0, 0, 0])
+            for batch in make_dataset(images, labels, batch_size=1, shuffle=True, **options)
+        ]
+
+    assert order() == order(seed=42)
+    assert order() != order(seed=43)
