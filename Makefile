@@ -53,7 +53,7 @@ data: $(VENV)/.installed  ## Download (or verify) the dataset; FMNIST_DATA_DIR=D
 
 STUDENT_DIR ?= student
 student: $(VENV)/.installed  ## Student versions of the notebooks in student/ (FORCE=1 overwrites).
-	$(BIN)/python -m fmnist_utils student notebooks $(STUDENT_DIR) $(if $(FORCE),--force)
+	$(BIN)/python tools/student.py notebooks $(STUDENT_DIR) $(if $(FORCE),--force)
 
 # nbgrader: one course folder, one assignment holding the notebooks named by NOTEBOOKS.
 COURSE_DIR ?= course
@@ -78,7 +78,7 @@ grades: $(VENV)/.installed-dev  ## nbgrader: write every student's scores to cou
 	$(NBGRADER) export --to grades.csv
 
 badges: $(VENV)/.installed  ## Rewrite the Colab/Binder badges and install URLs from pyproject.toml's address.
-	$(BIN)/python -m fmnist_utils badges $(if $(BRANCH),--branch $(BRANCH))
+	$(BIN)/python tools/badges.py $(if $(BRANCH),--branch $(BRANCH))
 
 test: $(VENV)/.installed-dev  ## Lint, package tests, every notebook under nbval (FMNIST_QUICK=1 for quick mode).
 	$(BIN)/ruff check .

@@ -14,6 +14,7 @@ one epoch (a check that the script works, not a measurement).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -53,22 +54,22 @@ def main() -> None:
     (train_images, train_labels), (validation_images, validation_labels) = data.train_validation_split(
         train_images,
         train_labels,
-        validation_size=training.BASELINE_RECIPE["validation_size"],
+        validation_size=training.BASELINE_RECIPE.validation_size,
         seed=arguments.seed,
     )
     train_images, train_labels = config.subset(train_images, train_labels, "train")
     validation_images, validation_labels = config.subset(validation_images, validation_labels, "validation")
     test_images, test_labels = config.subset(test_images, test_labels, "test")
-    epochs = config.epochs(training.BASELINE_RECIPE["epochs"])
+    recipe = training.BASELINE_RECIPE.replace(epochs=config.epochs(training.BASELINE_RECIPE.epochs))
 
     runs = []
     for run in range(1, arguments.runs + 1):
         keras.utils.set_random_seed(arguments.seed)
         with tempfile.TemporaryDirectory() as run_dir:
-            model, result = training.train_baseline(
+            model, result = training.train_model(
+                recipe,
                 (train_images, train_labels),
                 (validation_images, validation_labels),
-                epochs=epochs,
                 run_dir=run_dir,
                 verbose=0,
             )
@@ -98,7 +99,7 @@ def main() -> None:
         "keras": keras.__version__,
         "training_examples": len(train_labels),
         "test_examples": len(test_labels),
-        "recipe": training.BASELINE_RECIPE,
+        "recipe": dataclasses.asdict(recipe),
         "seed": arguments.seed,
         "runs": runs,
         "test_accuracy_spread": round(spread, 4),

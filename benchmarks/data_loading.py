@@ -17,7 +17,8 @@ import statistics
 import time
 from collections.abc import Callable
 
-from fmnist_utils.data import FILES, download_fashion_mnist, load_fashion_mnist, read_idx_images, verify_file
+from fmnist_utils._files import FILES, download_fashion_mnist, read_idx_images, verify_file
+from fmnist_utils.data import load_fashion_mnist
 
 TARGET_SECONDS = 1.0
 

@@ -53,6 +53,17 @@ TUTORIAL_RECIPES = {
 }
 
 
+def _recipe(name: str, training):
+    """The recipe each model of the comparison trains with."""
+    if name == "baseline":
+        return training.BASELINE_RECIPE
+    if name in ("improved", "improved_refit"):
+        return training.IMPROVED_RECIPE
+    return training.IMPROVED_RECIPE.replace(  # Only the training fields count: the model is given.
+        **TUTORIAL_RECIPES[name], schedule="constant", label_smoothing=0.0, learning_rate=1e-3
+    )
+
+
 def train_one(name: str, *, quick: bool, seed: int) -> dict:
     """Train and measure one model (runs in a child process)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -73,7 +84,7 @@ def train_one(name: str, *, quick: bool, seed: int) -> dict:
     (train_images, train_labels), (validation_images, validation_labels) = data.train_validation_split(
         all_train_images,
         all_train_labels,
-        validation_size=training.IMPROVED_RECIPE["validation_size"],
+        validation_size=training.IMPROVED_RECIPE.validation_size,
         seed=seed,
     )
     train = config.subset(train_images, train_labels, "train")
@@ -84,34 +95,13 @@ def train_one(name: str, *, quick: bool, seed: int) -> dict:
 
     keras.utils.set_random_seed(seed)
     with tempfile.TemporaryDirectory() as run_dir:
-        if name == "baseline":
-            epochs = config.epochs(training.BASELINE_RECIPE["epochs"])
-            model, result = training.train_baseline(
-                train, validation, epochs=epochs, run_dir=run_dir, verbose=0
-            )
-        elif name in ("improved", "improved_refit"):
-            epochs = config.epochs(training.IMPROVED_RECIPE["epochs"])
-            model, result = training.train_improved(
-                train, validation, epochs=epochs, run_dir=run_dir, verbose=0
-            )
-        else:
-            builder = models.build_tutorial_dense if name == "tutorial_dense" else models.build_tutorial_cnn
-            model = builder()
-            recipe = {
-                **TUTORIAL_RECIPES[name],
-                "schedule": "constant",
-                "label_smoothing": 0.0,
-                "learning_rate": 1e-3,
-            }
-            result = training.train_with_recipe(
-                model,
-                train,
-                validation,
-                recipe=recipe,
-                epochs=config.epochs(recipe["epochs"]),
-                run_dir=run_dir,
-                verbose=0,
-            )
+        recipe = _recipe(name, training)
+        recipe = recipe.replace(epochs=config.epochs(recipe.epochs))
+        builder = {"tutorial_dense": models.build_tutorial_dense, "tutorial_cnn": models.build_tutorial_cnn}
+        model = builder[name]() if name in builder else None
+        model, result = training.train_model(
+            recipe, train, validation, model=model, run_dir=run_dir, verbose=0
+        )
 
     predict_probabilities(model, test_images[:512])  # Warm-up: the first call traces the graph.
     start = time.perf_counter()

@@ -36,11 +36,12 @@ OUTPUT = ROOT / "benchmarks" / "results" / "mutation.md"
 REQUIRED_SCORE = 0.90
 REQUIRED = (
     "fmnist_utils.data",
+    "fmnist_utils._files",
     "fmnist_utils.checks",
     "fmnist_utils._checks",
     "fmnist_utils.training",
     "fmnist_utils.evaluation",
-    "fmnist_utils.student",
+    "tools.student",
 )
 DETECTED = {"killed", "timeout", "segfault", "caught by type check"}
 
@@ -65,7 +66,7 @@ def read_results() -> dict[str, str]:
 
 
 def module_of(mutant: str) -> str:
-    """``fmnist_utils.data`` for ``fmnist_utils.data.x_read_idx_images__mutmut_3``."""
+    """``fmnist_utils._files`` for ``fmnist_utils._files.x_read_idx_images__mutmut_3``."""
     return mutant.split(".x")[0]
 
 

@@ -12,7 +12,7 @@ cells that raised it most. Nothing is added to the notebooks: they run exactly a
 
 ``--memory-limit`` sets ``MEM_LIMIT`` in the kernel's environment, as JupyterHub and Binder
 do, so the notebooks see a small machine and choose their small-machine settings
-(:func:`fmnist_utils.config.memory_limit_bytes`); it limits nothing itself. ``--save``
+(:func:`fmnist_utils._runtime.memory_limit_bytes`); it limits nothing itself. ``--save``
 writes the executed notebooks back (what ``make execute`` does), so one full run gives
 both the committed outputs and the figures. ``--quick`` runs the notebooks in quick mode
 (a check that the script works; full mode is the measurement). Writes

@@ -3,16 +3,17 @@
 Notebook 05 trains seven models one after another in one kernel (its step-by-step
 comparison), then a search and two long runs; on Binder (1 to 2 GB) that kernel must
 stay under 1.5 GB. This script trains the same seven models, in the same order, with
-the same recipes and the same code (``training.train_with_recipe``, which adds
-``ReleaseTracedGraphs``; ``del`` and ``keras.backend.clear_session()`` after each, as the
-notebook does), in a fresh process per setting, and prints the process's peak resident
-memory (``VmHWM``) after each model. Every setting sees Binder's ``MEM_LIMIT`` (2 GiB), so
-``fmnist_utils.setup`` chooses the small-machine settings; they differ only in how glibc's
-``malloc`` keeps freed memory:
+the same recipes and the same code (``training.train_model``, which adds the
+traced-graph release of ``fmnist_utils._runtime``; ``del`` and
+``keras.backend.clear_session()`` after each, as the notebook does), in a fresh process
+per setting, and prints the process's peak resident memory (``VmHWM``) after each
+model. Every setting sees Binder's ``MEM_LIMIT`` (2 GiB), so ``fmnist_utils.setup``
+chooses the small-machine settings; they differ only in how glibc's ``malloc`` keeps
+freed memory:
 
 - ``capped + released``: what the course does on a small machine: ``setup`` caps the
-  arenas at 2 (``limit_malloc_arenas``) and training hands free memory back to the system
-  after every epoch (``ReleaseFreeMemory``, ``release_free_memory``);
+  arenas at 2 (``_runtime.limit_malloc_arenas``) and training hands free memory back to the
+  system after every epoch (``_runtime.release_free_memory``);
 - ``capped``: the arena cap alone (the worker turns the release off);
 - ``glibc default``: neither: ``MALLOC_ARENA_MAX`` set to glibc's own default, 8 per CPU
   core, which ``setup`` leaves alone, and no release.
@@ -62,10 +63,10 @@ def worker(epochs: int, quick: bool, release: bool) -> None:
     import keras
 
     import fmnist_utils
-    from fmnist_utils import data, models, training
+    from fmnist_utils import _runtime, data, models, training
 
-    if not release:  # ReleaseFreeMemory stays in the callbacks but hands nothing back.
-        training.release_free_memory = lambda: False
+    if not release:  # The release stays in the callbacks but hands nothing back.
+        _runtime.release_free_memory = lambda: False
     fmnist_utils.setup(seed=42, verbose=False)
     (all_train_images, all_train_labels), _ = data.load_fashion_mnist()
     train, validation = data.train_validation_split(
@@ -78,9 +79,11 @@ def worker(epochs: int, quick: bool, release: bool) -> None:
     def flip():
         return models.augmentation_layers(translation=0.0, zoom=0.0, horizontal_flip=True, seed=42)
 
-    constant = {"schedule": "constant", "label_smoothing": 0.0, "learning_rate": 1e-3}
-    cosine = {**constant, "schedule": "cosine"}
-    smoothed = {**cosine, "label_smoothing": 0.1}
+    constant = training.IMPROVED_RECIPE.replace(
+        schedule="constant", label_smoothing=0.0, learning_rate=1e-3, epochs=epochs
+    )
+    cosine = constant.replace(schedule="cosine")
+    smoothed = cosine.replace(label_smoothing=0.1)
     builds = [  # Notebook 05's steps, in its order.
         (lambda: models.build_baseline_cnn(), constant),
         (lambda: models.build_baseline_cnn(batch_norm=True), constant),
@@ -88,22 +91,15 @@ def worker(epochs: int, quick: bool, release: bool) -> None:
         (lambda: models.build_baseline_cnn(batch_norm=True, augmentation=flip()), cosine),
         (lambda: models.build_baseline_cnn(batch_norm=True, augmentation=flip()), smoothed),
         (lambda: models.build_improved_cnn(augmentation=flip()), smoothed),
-        (lambda: training.build_improved_model(), smoothed),
+        (lambda: smoothed.build_model(), smoothed),
     ]
     if quick:
         builds = builds[:1] + builds[-1:]
     with tempfile.TemporaryDirectory(prefix="training-memory-") as runs:
         for number, (build, recipe) in enumerate(builds):
             keras.utils.set_random_seed(42)
-            model = build()
-            result = training.train_with_recipe(
-                model,
-                train,
-                validation,
-                recipe=recipe,
-                epochs=epochs,
-                run_dir=Path(runs) / str(number),
-                verbose=0,
+            model, result = training.train_model(
+                recipe, train, validation, model=build(), run_dir=Path(runs) / str(number), verbose=0
             )
             del model
             keras.backend.clear_session()

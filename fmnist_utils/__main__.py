@@ -1,12 +1,7 @@
-"""Command line.
+"""Command line: ``python -m fmnist_utils download [--data-dir DIR] [--check]``.
 
-- ``python -m fmnist_utils download [--data-dir DIR] [--check]``: fetch or verify the
-  dataset; with ``--check``, verify only, never download.
-- ``python -m fmnist_utils student SOURCE OUTPUT [--force]``: write student versions of
-  the notebooks (see :mod:`fmnist_utils.student`).
-- ``python -m fmnist_utils badges [--check] [--branch BRANCH]``: rewrite every Colab and
-  Binder badge and install URL from ``pyproject.toml``'s address (see
-  :mod:`fmnist_utils.badges`).
+Fetch or verify the dataset; with ``--check``, verify only, never download. (The course's
+own tools, student versions and badges, are scripts in the repository's ``tools/``.)
 """
 
 from __future__ import annotations
@@ -16,7 +11,13 @@ import os
 import sys
 from collections.abc import Sequence
 
-from fmnist_utils.data import DATA_DIR_ENV_VAR, FILES, DatasetError, check_local_copy, download_fashion_mnist
+from fmnist_utils._files import (
+    DATA_DIR_ENV_VAR,
+    FILES,
+    DatasetError,
+    check_local_copy,
+    download_fashion_mnist,
+)
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # Keep TensorFlow's C++ logs out of the output.
 
@@ -44,72 +45,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="verify the files (the --data-dir folder, else the first folder holding all four) "
         "without downloading anything; exit 1 if any is missing or bad",
     )
-    student = commands.add_parser(
-        "student",
-        help="write student versions of the notebooks (solutions replaced by stubs)",
-        description=(
-            "Write the student version of every numbered notebook of SOURCE (a folder, or one "
-            "notebook) into OUTPUT: the code between ### BEGIN SOLUTION and ### END SOLUTION "
-            "becomes '# YOUR CODE HERE' and 'raise NotImplementedError()', hidden tests are "
-            "removed, the outputs of solution and graded check cells are cleared, every other "
-            "cell is kept as it is."
-        ),
-    )
-    student.add_argument("source", help="folder of notebooks (or one notebook), e.g. notebooks/")
-    student.add_argument("output", help="folder to write the student versions into, e.g. student/")
-    student.add_argument("--force", action="store_true", help="overwrite files already in OUTPUT")
-    badges = commands.add_parser(
-        "badges",
-        help="rewrite the Colab and Binder badges and install URLs from pyproject.toml",
-        description=(
-            "Read the repository's address from [project.urls] Repository in pyproject.toml and "
-            "rewrite from it every notebook's Colab and Binder badges, the README's badges and "
-            "links, and the Setup cells' install URL. Run it in the repository root."
-        ),
-    )
-    badges.add_argument("--branch", default="main", help="branch the badges open (default: main)")
-    badges.add_argument("--check", action="store_true", help="change nothing; exit 1 if anything disagrees")
     arguments = parser.parse_args(argv)
 
-    if arguments.command == "badges":
-        from fmnist_utils.badges import find_problems, read_repository, update_badges
-
-        try:
-            repository = read_repository(".", arguments.branch)
-            if arguments.check:
-                problems = find_problems(".", arguments.branch)
-                for problem in problems:
-                    print(problem)
-                print(f"{len(problems)} badge problems ({repository.url}, branch {repository.branch})")
-                return 1 if problems else 0
-            changed = update_badges(".", arguments.branch)
-        except (OSError, ValueError, RuntimeError) as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 1
-        for path in changed:
-            print(f"rewrote {path}")
-        print(
-            f"{len(changed)} files changed; badges and install URLs point at {repository.url} "
-            f"(branch {repository.branch})"
-        )
-        return 0
-
-    if arguments.command == "student":
-        from fmnist_utils.student import StudentVersionError, write_student_versions
-
-        try:
-            written = write_student_versions(arguments.source, arguments.output, force=arguments.force)
-        except (FileExistsError, FileNotFoundError, StudentVersionError) as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 1
-        for path in written:
-            print(f"wrote {path}")
-        print(f"{len(written)} student notebooks in {arguments.output}")
-        return 0
-
-    if arguments.command == "download":
-        return _check(arguments.data_dir) if arguments.check else _download(arguments.data_dir)
-    return 0
+    return _check(arguments.data_dir) if arguments.check else _download(arguments.data_dir)
 
 
 def _download(data_dir: str | None) -> int:

@@ -387,20 +387,7 @@ def exercise_01_1(
     parts = [(np.asarray(train_images), _labels(train_labels, "train_labels"))]
     if validation_images is not None and validation_labels is not None:
         parts.append((np.asarray(validation_images), _labels(validation_labels, "validation_labels")))
-    if isinstance(background_share, dict):
-        raise _NotYet("store the shares in an array in label order (share of label 0 first), not a dict.")
-    if isinstance(background_share, (str, bytes)):
-        raise _NotYet("`background_share` is a string: store ten numbers in a NumPy array.")
-    try:
-        answer = np.asarray(background_share, dtype="float64")
-    except (TypeError, ValueError, OverflowError):
-        raise _NotYet("store ten numbers, one share per class, in a NumPy array.") from None
-    if answer.shape != (NUM_CLASSES,):
-        raise _NotYet(
-            f"store one share per class, in label order: shape ({NUM_CLASSES},), not {answer.shape}."
-        )
-    if not np.all(np.isfinite(answer)):
-        raise _NotYet("some shares are not numbers: does every class have images in the data you used?")
+    answer = _ten_shares(background_share)
 
     def shares(images: np.ndarray, labels: np.ndarray) -> np.ndarray:
         return np.array([np.mean(images[labels == label] == 0) for label in range(NUM_CLASSES)])
@@ -433,6 +420,25 @@ def exercise_01_1(
         "count the pixels that are exactly 0 (not just dark) among all the pixels of each class's "
         "images, and divide by that class's number of pixels."
     )
+
+
+def _ten_shares(background_share: object) -> np.ndarray:
+    """Exercise 01.1's answer as ten floats, or a hint about its form."""
+    if isinstance(background_share, dict):
+        raise _NotYet("store the shares in an array in label order (share of label 0 first), not a dict.")
+    if isinstance(background_share, (str, bytes)):
+        raise _NotYet("`background_share` is a string: store ten numbers in a NumPy array.")
+    try:
+        answer = np.asarray(background_share, dtype="float64")
+    except (TypeError, ValueError, OverflowError):
+        raise _NotYet("store ten numbers, one share per class, in a NumPy array.") from None
+    if answer.shape != (NUM_CLASSES,):
+        raise _NotYet(
+            f"store one share per class, in label order: shape ({NUM_CLASSES},), not {answer.shape}."
+        )
+    if not np.all(np.isfinite(answer)):
+        raise _NotYet("some shares are not numbers: does every class have images in the data you used?")
+    return answer
 
 
 def _images(value: object, name: str) -> np.ndarray:

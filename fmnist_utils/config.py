@@ -15,7 +15,6 @@ Notebooks use it like this::
 
 from __future__ import annotations
 
-import contextlib
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from fmnist_utils import _runtime
 from fmnist_utils._checks import positive_int
 
 __all__ = [
@@ -33,10 +33,8 @@ __all__ = [
     "SMALL_MACHINE_SHUFFLE_BUFFER",
     "WORK_DIR_ENV_VAR",
     "RunConfig",
-    "cpu_limit",
     "default_work_dir",
     "get_config",
-    "memory_limit_bytes",
     "quick_mode",
 ]
 
@@ -59,9 +57,8 @@ SMALL_MACHINE_EVAL_BATCH = 128
 #: set (about 34 MB less with 54,000 images; the shuffle order, so the results, change a little).
 SMALL_MACHINE_SHUFFLE_BUFFER = 10_000
 #: ... and the C memory allocator keeps at most this many pools ("arenas", glibc's
-#: ``MALLOC_ARENA_MAX``) instead of up to 8 per core
-#: (:func:`fmnist_utils.environment.limit_malloc_arenas`).
-SMALL_MACHINE_MALLOC_ARENAS = 2
+#: ``MALLOC_ARENA_MAX``) instead of up to 8 per core (:mod:`fmnist_utils._runtime`).
+SMALL_MACHINE_MALLOC_ARENAS = _runtime.SMALL_MACHINE_MALLOC_ARENAS
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
@@ -83,56 +80,6 @@ def quick_mode() -> bool:
         f"{QUICK_ENV_VAR}={os.environ[QUICK_ENV_VAR]!r} is not understood: use "
         f"{QUICK_ENV_VAR}=1 for quick mode or {QUICK_ENV_VAR}=0 (or unset it) for full mode."
     )
-
-
-def _read_limit(path: Path) -> int | None:
-    try:
-        text = path.read_text().strip()
-    except OSError:
-        return None
-    return int(text) if text.isdigit() else None  # cgroup v2 writes "max" when unlimited.
-
-
-def memory_limit_bytes() -> int | None:
-    """Return how much memory this process may use, as far as it can tell.
-
-    The smallest of: ``MEM_LIMIT`` (set by JupyterHub and Binder), the container's
-    cgroup limit (v2 ``memory.max`` or v1 ``memory.limit_in_bytes``) and the physical
-    memory. ``None`` when none of them can be read.
-    """
-    limits = []
-    mem_limit = os.environ.get("MEM_LIMIT", "").strip()
-    if mem_limit.isdigit() and int(mem_limit) > 0:
-        limits.append(int(mem_limit))
-    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
-        limit = _read_limit(Path(path))
-        if limit is not None and limit < 2**60:  # cgroup v1 writes a huge number when unlimited.
-            limits.append(limit)
-    with contextlib.suppress(AttributeError, OSError, ValueError):  # Not on every platform (Windows).
-        limits.append(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
-    return min(limits) if limits else None
-
-
-def cpu_limit() -> int | None:
-    """Return the CPU cores the container may use (its CFS quota, rounded up), if limited.
-
-    Binder and other Kubernetes pods see every core of the host (``os.cpu_count()``) but
-    may only use a few; TensorFlow would start a thread per visible core. ``None`` when
-    there is no quota.
-    """
-    quota = period = None
-    try:  # cgroup v2: "max 100000" or "200000 100000".
-        quota_text, period_text = Path("/sys/fs/cgroup/cpu.max").read_text().split()
-        if quota_text != "max":
-            quota, period = int(quota_text), int(period_text)
-    except (OSError, ValueError):
-        quota_v1 = _read_limit(Path("/sys/fs/cgroup/cpu/cpu.cfs_quota_us"))  # -1 (no digits) when unlimited.
-        period_v1 = _read_limit(Path("/sys/fs/cgroup/cpu/cpu.cfs_period_us"))
-        if quota_v1 and period_v1:
-            quota, period = quota_v1, period_v1
-    if not quota or not period:
-        return None
-    return max(1, -(-quota // period))
 
 
 def default_work_dir() -> Path:
@@ -294,7 +241,7 @@ def _capped(full: int, cap: int | None, what: str) -> int:
 
 def get_config() -> RunConfig:
     """Build the run configuration from ``FMNIST_QUICK`` and the machine's memory."""
-    limit = memory_limit_bytes()
+    limit = _runtime.memory_limit_bytes()
     small_machine = limit is not None and limit < SMALL_MACHINE_BYTES
     if quick_mode():
         return RunConfig(

@@ -16,10 +16,10 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
+from fmnist_utils import _runtime
 from fmnist_utils._checks import positive_int
 from fmnist_utils.config import get_config
 from fmnist_utils.data import CLASS_NAMES, add_channel_axis, load_image_file, validate_images, validate_labels
-from fmnist_utils.environment import release_free_memory
 
 __all__ = [
     "CalibrationBins",
@@ -60,8 +60,7 @@ def predict_probabilities(
     if flip_average:
         mirrored = np.asarray(model.predict(images[:, :, ::-1], batch_size=batch_size, verbose=0))
         probabilities = (probabilities + mirrored) / 2.0
-    if machine.small_machine:
-        release_free_memory()  # Prediction's buffers go back to the system (Binder).
+    _runtime.after_prediction(machine.small_machine)
     return probabilities
 
 

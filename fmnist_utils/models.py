@@ -47,54 +47,32 @@ def build_baseline_cnn(
 ) -> keras.Sequential:
     """Build the course's baseline CNN (Sequential API).
 
-    Taught in notebook 02. Layout: ``Rescaling`` to [0, 1], then for each entry of
-    ``filters`` a block ``Conv2D(same padding) -> [BatchNormalization] -> activation ->
-    MaxPooling2D(2)``, then ``Flatten -> Dropout -> Dense(dense_units) -> Dropout ->
-    Dense(num_classes, softmax)``.
+    Taught in notebook 02. ``Rescaling``, per filter count ``Conv2D(same) -> [BatchNormalization]
+    -> activation -> MaxPooling2D(2)``, ``Flatten -> Dropout -> Dense -> Dropout -> Dense(softmax)``.
 
     Args:
         filters: Filters of each convolution block; each block halves the image size.
         kernel_size: Size of the (square, odd) convolution kernels.
         dense_units: Units of the hidden dense layer.
-        dropout_rate: Dropout rate before the two dense layers (0 turns dropout off,
-            the layers stay so that the layer list does not change).
-        batch_norm: Put a ``BatchNormalization`` layer after every convolution (the
-            convolution then drops its bias, which batch normalization makes useless).
+        dropout_rate: Dropout rate before the two dense layers (0: the layers stay, inactive).
+        batch_norm: A ``BatchNormalization`` layer after every convolution (without bias).
         activation: Activation of the hidden layers, a Keras activation name.
-        augmentation: Layers applied after the rescaling, during training only, such
-            as :func:`augmentation_layers` (notebook 05); ``None`` for none.
+        augmentation: Layers applied after the rescaling, in training only (notebook 05).
         num_classes: Size of the softmax output.
         name: Name of the model.
 
     Returns:
-        An uncompiled ``keras.Sequential`` model for ``uint8`` inputs ``(28, 28, 1)``.
-
-    Raises:
-        ValueError: An option has a wrong value (the message names it), or the blocks
-            would shrink the image below 1x1.
+        An uncompiled ``keras.Sequential`` for ``uint8`` inputs ``(28, 28, 1)`` (a wrong value:
+        ``ValueError``, from here or from the Keras layer that refuses it).
     """
-    if isinstance(filters, (int, str)) or not isinstance(filters, Sequence) or len(filters) == 0:
-        raise ValueError(f"filters must be a non-empty sequence of positive integers, got {filters!r}.")
-    filters = [positive_int(count, "every entry of filters") for count in filters]
+    _check_blocks(filters, augmentation)
     kernel_size = positive_int(kernel_size, "kernel_size")
     if kernel_size % 2 == 0:
         raise ValueError(f"kernel_size must be odd (3, 5, ...) so that it has a centre, got {kernel_size}.")
-    dense_units = positive_int(dense_units, "dense_units")
-    num_classes = positive_int(num_classes, "num_classes")
-    dropout_rate = fraction(dropout_rate, "dropout_rate")
     if not isinstance(batch_norm, bool):
         raise ValueError(f"batch_norm must be True or False, got {batch_norm!r}.")
-    try:
-        keras.activations.get(activation)
-    except (ValueError, TypeError):
-        raise ValueError(
-            f"activation {activation!r} is not a Keras activation; try 'relu', 'elu', 'gelu' or 'tanh'."
-        ) from None
-    if IMAGE_SHAPE[0] // 2 ** len(filters) < 1:
-        raise ValueError(
-            f"{len(filters)} convolution blocks would pool a 28x28 image below 1x1; use at most 4."
-        )
-    _check_augmentation(augmentation)
+    dense_units = positive_int(dense_units, "dense_units")
+    num_classes = positive_int(num_classes, "num_classes")
 
     model = keras.Sequential(name=name)
     model.add(keras.Input(shape=INPUT_SHAPE, name="image"))
@@ -117,11 +95,17 @@ def build_baseline_cnn(
     return model
 
 
-def _check_augmentation(augmentation: object) -> None:
+def _check_blocks(filters: Sequence[int], augmentation: object) -> None:
+    """The checks Keras does not make: blocks to build, an image they leave at least 1x1, and
+    augmentation that is Keras layers (a functional model would only say "not callable")."""
     if augmentation is not None and not isinstance(augmentation, keras.layers.Layer):
         raise ValueError(
             f"augmentation must be Keras layers (see augmentation_layers()), got {augmentation!r}."
         )
+    if isinstance(filters, (int, str)) or not isinstance(filters, Sequence) or len(filters) == 0:
+        raise ValueError(f"filters must be a non-empty sequence of positive integers, got {filters!r}.")
+    if IMAGE_SHAPE[0] // 2 ** len(filters) < 1:
+        raise ValueError(f"{len(filters)} blocks would pool a 28x28 image below 1x1; use at most 4.")
 
 
 def build_improved_cnn(
@@ -138,22 +122,18 @@ def build_improved_cnn(
 ) -> keras.Model:
     """Build a deeper CNN with batch normalization (Functional API).
 
-    For notebook 05. Layout: ``Rescaling`` to [0, 1], the optional ``augmentation``
-    layers (active in training only), then for each entry of ``filters`` a block of
-    ``convs_per_block`` times ``Conv2D -> BatchNormalization -> ReLU`` (with
-    ``residual=True`` the block's input is added back before the last ReLU, through a
-    1x1 convolution when the widths differ), ``MaxPooling2D(2)`` and ``Dropout``; then
+    For notebook 05. ``Rescaling`` to [0, 1], the optional ``augmentation``, for each entry
+    of ``filters`` a block (:func:`_improved_block`), ``MaxPooling2D(2)`` and ``Dropout``, then
     ``Flatten -> Dense -> BatchNormalization -> ReLU -> Dropout -> Dense(softmax)``.
 
     Args:
         filters: Width of each block; each block halves the image size.
-        convs_per_block: Convolutions per block (a residual block needs at least 2).
+        convs_per_block: Convolutions per block (at least 2 with ``residual``).
         residual: Add a shortcut around each block's convolutions.
         dense_units: Units of the hidden dense layer.
         block_dropout: Dropout rate after each block.
         dropout_rate: Dropout rate before the output layer.
-        augmentation: Layers applied to the rescaled images during training, such as
-            :func:`augmentation_layers`; ``None`` for none.
+        augmentation: Layers applied to the rescaled images, in training only.
         num_classes: Size of the softmax output.
         name: Name of the model.
 
@@ -161,37 +141,22 @@ def build_improved_cnn(
         An uncompiled ``keras.Model`` for ``uint8`` inputs ``(28, 28, 1)``.
 
     Raises:
-        ValueError: An option has a wrong value (the message names it).
+        ValueError: A wrong value (Keras names it), or blocks that would shrink the image
+            below 1x1.
     """
-    if isinstance(filters, (int, str)) or not isinstance(filters, Sequence) or len(filters) == 0:
-        raise ValueError(f"filters must be a non-empty sequence of positive integers, got {filters!r}.")
-    filters = [positive_int(count, "every entry of filters") for count in filters]
-    if IMAGE_SHAPE[0] // 2 ** len(filters) < 1:
-        raise ValueError(f"{len(filters)} blocks would pool a 28x28 image below 1x1; use at most 4.")
+    _check_blocks(filters, augmentation)
     convs_per_block = positive_int(convs_per_block, "convs_per_block")
     if residual and convs_per_block < 2:
         raise ValueError("a residual block needs convs_per_block >= 2 (the shortcut skips over them).")
     dense_units = positive_int(dense_units, "dense_units")
     num_classes = positive_int(num_classes, "num_classes")
-    block_dropout = fraction(block_dropout, "block_dropout")
-    dropout_rate = fraction(dropout_rate, "dropout_rate")
-    _check_augmentation(augmentation)
 
     inputs = keras.Input(shape=INPUT_SHAPE, name="image")
     x = rescaling_layer()(inputs)
     if augmentation is not None:
         x = augmentation(x)
     for block, width in enumerate(filters, start=1):
-        shortcut = x
-        for conv in range(1, convs_per_block + 1):
-            x = layers.Conv2D(width, 3, padding="same", use_bias=False, name=f"conv{block}_{conv}")(x)
-            x = layers.BatchNormalization(name=f"batch_norm{block}_{conv}")(x)
-            if residual and conv == convs_per_block:
-                if shortcut.shape[-1] != width:
-                    shortcut = layers.Conv2D(width, 1, use_bias=False, name=f"shortcut{block}")(shortcut)
-                    shortcut = layers.BatchNormalization(name=f"shortcut_norm{block}")(shortcut)
-                x = layers.Add(name=f"add{block}")([x, shortcut])
-            x = layers.Activation("relu", name=f"relu{block}_{conv}")(x)
+        x = _improved_block(x, block, width, convs_per_block, residual)
         x = layers.MaxPooling2D(2, name=f"pool{block}")(x)
         x = layers.Dropout(block_dropout, name=f"block_dropout{block}")(x)
     x = layers.Flatten(name="flatten")(x)
@@ -201,6 +166,22 @@ def build_improved_cnn(
     x = layers.Dropout(dropout_rate, name="dropout")(x)
     outputs = layers.Dense(num_classes, activation="softmax", name="class_probabilities")(x)
     return keras.Model(inputs, outputs, name=name)
+
+
+def _improved_block(x, block: int, width: int, convs: int, residual: bool):
+    """``convs`` times Conv2D -> BatchNormalization -> ReLU, the input added back before the
+    last ReLU when ``residual`` (through a 1x1 convolution when the widths differ)."""
+    shortcut = x
+    for conv in range(1, convs + 1):
+        x = layers.Conv2D(width, 3, padding="same", use_bias=False, name=f"conv{block}_{conv}")(x)
+        x = layers.BatchNormalization(name=f"batch_norm{block}_{conv}")(x)
+        if residual and conv == convs:
+            if shortcut.shape[-1] != width:
+                shortcut = layers.Conv2D(width, 1, use_bias=False, name=f"shortcut{block}")(shortcut)
+                shortcut = layers.BatchNormalization(name=f"shortcut_norm{block}")(shortcut)
+            x = layers.Add(name=f"add{block}")([x, shortcut])
+        x = layers.Activation("relu", name=f"relu{block}_{conv}")(x)
+    return x
 
 
 def build_tutorial_dense(*, num_classes: int = NUM_CLASSES, name: str = "tutorial_dense") -> keras.Model:

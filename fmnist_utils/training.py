@@ -1,7 +1,9 @@
-"""Compiling and training models with the callbacks a practitioner uses.
+"""Compiling and training models, from one recipe, with the callbacks a practitioner uses.
 
-Taught in notebook 03, which explains each callback; notebooks 04 and 05 and the
-benchmarks call :func:`fit_model` and :func:`train_baseline` instead of repeating it.
+Taught in notebook 03, which explains each callback and trains the baseline with
+:data:`BASELINE_RECIPE`; notebook 05 adds the schedule, label smoothing and
+:data:`IMPROVED_RECIPE`. Notebook 04, the search and the benchmarks train through
+:func:`train_model` instead of repeating it.
 
 A training run lives in one folder (``run_dir``)::
 
@@ -14,6 +16,7 @@ A training run lives in one folder (``run_dir``)::
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from dataclasses import dataclass, field
@@ -22,64 +25,123 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from fmnist_utils import _runtime
 from fmnist_utils._checks import fraction, positive_int, positive_number
 from fmnist_utils.config import get_config
 from fmnist_utils.data import NUM_CLASSES, make_dataset, validate_images, validate_labels
-from fmnist_utils.environment import release_free_memory
 from fmnist_utils.models import augmentation_layers, build_baseline_cnn, build_improved_cnn
 
 __all__ = [
     "BASELINE_RECIPE",
     "IMPROVED_RECIPE",
-    "ReleaseFreeMemory",
-    "ReleaseTracedGraphs",
+    "Recipe",
     "SmoothedSparseCrossentropy",
     "TrainingResult",
-    "build_improved_model",
     "compile_model",
-    "compile_with_recipe",
     "cosine_schedule",
     "current_learning_rate",
     "fit_model",
     "load_model",
-    "memory_callbacks",
     "standard_callbacks",
-    "train_baseline",
-    "train_improved",
-    "train_with_recipe",
+    "train_model",
 ]
 
-#: How notebook 03 trains the baseline CNN; notebook 04 and the benchmark reuse it.
-BASELINE_RECIPE = {
-    "epochs": 15,
-    "batch_size": 128,
-    "learning_rate": 1e-3,
-    "patience": 4,
-    "reduce_lr_patience": 2,
-    "validation_size": 0.1,
-}
+SCHEDULES = ("plateau", "constant", "cosine")
 
-#: How notebook 05 trains the improved CNN; the benchmark reuses it. The model keys go to
-#: :func:`build_improved_model`, the others to :func:`train_with_recipe`.
-IMPROVED_RECIPE = {
-    # Model: models.build_improved_cnn with in-model augmentation.
-    "filters": (32, 64, 128),
-    "dense_units": 256,
-    "block_dropout": 0.1,
-    "dropout_rate": 0.3,
-    "horizontal_flip": True,
-    "translation": 0.0,
-    # Training.
-    "epochs": 30,
-    "batch_size": 128,
-    "learning_rate": 2e-3,  # Notebook 05's search; its step comparison runs at 1e-3.
-    "schedule": "cosine",
-    "warmup_epochs": 1,
-    "label_smoothing": 0.1,
-    "validation_size": 0.1,
-}
 
-_SCHEDULES = ("constant", "plateau", "cosine")
+@dataclass(frozen=True)
+class Recipe:
+    """How a model is built and trained: one value that notebooks, search and benchmarks share.
+
+    Taught in notebook 03 (the baseline's recipe) and 05 (the improved CNN's). It is frozen:
+    change a copy with ``recipe.replace(epochs=3)``.
+
+    Attributes:
+        model: ``"baseline"`` (:func:`fmnist_utils.models.build_baseline_cnn`) or
+            ``"improved"`` (:func:`fmnist_utils.models.build_improved_cnn`).
+        filters: Width of each convolution block.
+        dense_units: Units of the hidden dense layer.
+        block_dropout: Dropout after each block (the improved CNN only; 0 for the baseline).
+        dropout_rate: Dropout before the dense layers.
+        horizontal_flip: Mirror training images left-right at random (augmentation).
+        translation: Largest random shift, as a fraction of the image (0: none).
+        epochs: Epochs to train.
+        batch_size: Examples per training step.
+        learning_rate: Adam's learning rate (the peak of a cosine schedule).
+        schedule: ``"plateau"``: halve the rate after ``reduce_lr_patience`` epochs without
+            progress; ``"constant"``; ``"cosine"``: :func:`cosine_schedule`.
+        reduce_lr_patience: Epochs without progress before the plateau rule halves the rate.
+        warmup_epochs: Epochs of linear warm-up of the cosine schedule.
+        label_smoothing: 0 for the ordinary loss, else :class:`SmoothedSparseCrossentropy`'s.
+        patience: Epochs without progress before early stopping; ``None``: train every epoch.
+        monitor: The validation metric that decides the best epoch.
+        validation_size: Share of the training images held out for validation.
+
+    Raises:
+        ValueError: A value out of range (the message names the field).
+    """
+
+    model: str = "baseline"
+    filters: tuple[int, ...] = (32, 64)
+    dense_units: int = 128
+    block_dropout: float = 0.0
+    dropout_rate: float = 0.3
+    horizontal_flip: bool = False
+    translation: float = 0.0
+    epochs: int = 15
+    batch_size: int = 128
+    learning_rate: float = 1e-3
+    schedule: str = "plateau"
+    reduce_lr_patience: int = 2
+    warmup_epochs: int = 1
+    label_smoothing: float = 0.0
+    patience: int | None = 4
+    monitor: str = "val_loss"
+    validation_size: float = 0.1
+
+    def __post_init__(self) -> None:
+        if self.model not in ("baseline", "improved"):
+            raise ValueError(f"model must be 'baseline' or 'improved', got {self.model!r}.")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"schedule must be one of {SCHEDULES}, got {self.schedule!r}.")
+        if self.model == "baseline" and self.block_dropout:
+            raise ValueError("the baseline CNN has no dropout after its blocks: block_dropout must be 0.")
+        positive_int(self.epochs, "epochs")
+        positive_int(self.batch_size, "batch_size")
+        positive_number(self.learning_rate, "learning_rate")
+        fraction(self.label_smoothing, "label_smoothing")
+        if self.patience is not None:
+            positive_int(self.patience, "patience")
+
+    def replace(self, **changes: object) -> Recipe:
+        """A copy with some fields changed: ``BASELINE_RECIPE.replace(epochs=3)``."""
+        return dataclasses.replace(self, **changes)
+
+    def build_model(self, seed: int | None = 42) -> keras.Model:
+        """The recipe's model, uncompiled; ``seed`` seeds its augmentation layers."""
+        augmentation = None
+        if self.horizontal_flip or self.translation:
+            augmentation = augmentation_layers(
+                translation=self.translation, zoom=0.0, horizontal_flip=self.horizontal_flip, seed=seed
+            )
+        if self.model == "baseline":
+            return build_baseline_cnn(
+                filters=self.filters,
+                dense_units=self.dense_units,
+                dropout_rate=self.dropout_rate,
+                augmentation=augmentation,
+            )
+        return build_improved_cnn(
+            filters=self.filters,
+            dense_units=self.dense_units,
+            block_dropout=self.block_dropout,
+            dropout_rate=self.dropout_rate,
+            augmentation=augmentation,
+        )
+
+
+#: How notebook 03 trains the baseline CNN; notebook 04 and the benchmarks reuse it.
+BASELINE_RECIPE = Recipe()
 
 
 @dataclass
@@ -144,242 +206,39 @@ class _EpochClock(keras.callbacks.Callback):
         self.elapsed.append(time.perf_counter() - self._start)
 
 
-def _gradient_registry() -> dict | None:
-    """TensorFlow's global table of registered gradients (``None`` if not reachable)."""
-    if keras.backend.backend() != "tensorflow":
-        return None
-    try:
-        from tensorflow.python.framework import ops as tf_ops
-
-        registry = tf_ops._gradient_registry._registry  # Private: see ReleaseTracedGraphs.
-    except (ImportError, AttributeError):  # A TensorFlow that changed it: nothing to release.
-        return None
-    return registry if isinstance(registry, dict) else None
-
-
-class ReleaseTracedGraphs(keras.callbacks.Callback):
-    """Let Python free a finished ``fit``'s traced graphs (a TensorFlow memory leak).
-
-    When Keras traces a training step, TensorFlow's distribution code wraps the
-    gradients in a ``tf.custom_gradient``, which registers a ``CustomGradient-N``
-    entry in a global table and never removes it. That entry holds the whole traced
-    graph, so the graphs of every model trained in a process stay in memory after the
-    model is deleted (``del``, ``gc.collect()`` and ``keras.backend.clear_session()``
-    do not free them). See tensorflow/tensorflow#97697 and keras-team/tf-keras#286.
-
-    This callback notes the table's entries when training begins and removes the
-    ``CustomGradient`` entries added by the time it ends. They are needed only while
-    the step is traced, which is over by then: the model trains, predicts and saves
-    as before (tested), and is freed with its graphs when nothing else refers to it.
-    Where the table cannot be reached (another backend, a TensorFlow that changed
-    it), the callback does nothing. :func:`fit_model` and
-    :func:`fmnist_utils.tuning.run_search` use it; add it to your own ``fit`` calls
-    when you train many models in one kernel, and call
-    ``keras.backend.clear_session()`` between them to empty TensorFlow's kernel caches
-    too (notebook 05 does both: README, "Memory", has the figures).
-    """
-
-    _PREFIX = "CustomGradient-"
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._before: set[str] | None = None
-        self.released = 0
-
-    def on_train_begin(self, logs: dict | None = None) -> None:
-        registry = _gradient_registry()
-        self._before = None if registry is None else set(registry)
-
-    def on_train_end(self, logs: dict | None = None) -> None:
-        registry = _gradient_registry()
-        if registry is None or self._before is None:
-            return
-        added = [key for key in list(registry) if key.startswith(self._PREFIX) and key not in self._before]
-        for key in added:
-            registry.pop(key, None)
-        self.released = len(added)
-        self._before = None
-
-
-class ReleaseFreeMemory(keras.callbacks.Callback):
-    """Hand free memory back to the system after every epoch and at the end of training.
-
-    Calls :func:`fmnist_utils.environment.release_free_memory`. :func:`fit_model` and
-    :func:`fmnist_utils.tuning.run_search` add it on a small machine (Binder), where a
-    notebook that trains many models must stay under the memory limit; it changes no
-    result. ``calls`` counts the calls and ``released`` those that returned memory.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.calls = 0
-        self.released = 0
-
-    def _release(self) -> None:
-        self.calls += 1
-        self.released += release_free_memory()
-
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        self._release()
-
-    def on_train_end(self, logs: dict | None = None) -> None:
-        self._release()
-
-
-def memory_callbacks() -> list[keras.callbacks.Callback]:
-    """The callbacks that keep a kernel's memory down when it trains model after model.
-
-    :class:`ReleaseTracedGraphs` always and, on a small machine (Binder),
-    :class:`ReleaseFreeMemory`; :func:`fit_model` and
-    :func:`fmnist_utils.tuning.run_search` add them to every ``fit``.
-    """
-    return [ReleaseTracedGraphs(), *([ReleaseFreeMemory()] if get_config().small_machine else [])]
-
-
-@keras.saving.register_keras_serializable(package="fmnist_utils")
-class SmoothedSparseCrossentropy(keras.losses.Loss):
-    """Cross-entropy with label smoothing for integer labels.
-
-    Taught in notebook 05. Keras' ``CategoricalCrossentropy(label_smoothing=...)``
-    needs one-hot labels; this loss one-hot encodes the integer labels itself, so the
-    data pipeline and the ``accuracy`` metric stay as they are. With smoothing ``s``
-    the target of the true class is ``1 - s + s / K`` and every other class gets
-    ``s / K`` (``K`` classes), which discourages over-confident predictions.
-
-    Args:
-        label_smoothing: ``s``, in [0, 1); 0 is the ordinary cross-entropy.
-        num_classes: ``K``.
-        name: Name of the loss.
-    """
-
-    def __init__(
-        self,
-        label_smoothing: float = 0.1,
-        num_classes: int = NUM_CLASSES,
-        name: str = "smoothed_sparse_crossentropy",
-        **kwargs: object,
-    ) -> None:
-        super().__init__(name=name, **kwargs)
-        self.label_smoothing = fraction(label_smoothing, "label_smoothing")
-        self.num_classes = positive_int(num_classes, "num_classes")
-
-    def call(self, y_true, y_pred):
-        labels = keras.ops.cast(keras.ops.reshape(y_true, (-1,)), "int32")
-        targets = keras.ops.one_hot(labels, self.num_classes)
-        return keras.losses.categorical_crossentropy(targets, y_pred, label_smoothing=self.label_smoothing)
-
-    def get_config(self) -> dict:
-        return {
-            **super().get_config(),
-            "label_smoothing": self.label_smoothing,
-            "num_classes": self.num_classes,
-        }
-
-
-def cosine_schedule(
-    *,
-    learning_rate: float,
-    epochs: int,
-    steps_per_epoch: int,
-    warmup_epochs: int = 1,
-    final_fraction: float = 0.01,
-) -> keras.optimizers.schedules.LearningRateSchedule:
-    """A learning rate that warms up linearly, then follows a cosine down to a small value.
-
-    For notebook 05. Pass it to an optimizer instead of a fixed learning rate; it
-    changes every step, so do not combine it with ``ReduceLROnPlateau``
-    (``fit_model(reduce_lr_patience=None)``).
-
-    Args:
-        learning_rate: The peak learning rate, reached at the end of the warm-up.
-        epochs: Length of the whole run, in epochs.
-        steps_per_epoch: Training batches per epoch (``ceil(examples / batch_size)``).
-        warmup_epochs: Epochs of linear warm-up from 0 (0 for none).
-        final_fraction: The last learning rate, as a fraction of the peak.
-
-    Returns:
-        A Keras ``CosineDecay`` schedule.
-
-    Raises:
-        ValueError: A non-positive learning rate or length, or a warm-up as long as the run.
-    """
-    learning_rate = positive_number(learning_rate, "learning_rate")
-    epochs = positive_int(epochs, "epochs")
-    steps_per_epoch = positive_int(steps_per_epoch, "steps_per_epoch")
-    if (
-        isinstance(warmup_epochs, bool)
-        or not isinstance(warmup_epochs, int)
-        or not 0 <= warmup_epochs < epochs
-    ):
-        raise ValueError(
-            f"warmup_epochs must be an integer in 0..epochs-1 ({epochs - 1}), got {warmup_epochs!r}."
-        )
-    if not 0.0 <= final_fraction < 1.0:
-        raise ValueError(f"final_fraction must lie in [0, 1), got {final_fraction!r}.")
-    warmup_steps = warmup_epochs * steps_per_epoch
-    return keras.optimizers.schedules.CosineDecay(
-        initial_learning_rate=0.0 if warmup_steps else learning_rate,
-        decay_steps=(epochs - warmup_epochs) * steps_per_epoch,
-        alpha=final_fraction,
-        warmup_target=learning_rate if warmup_steps else None,
-        warmup_steps=warmup_steps,
-    )
-
-
 def compile_model(
-    model: keras.Model,
-    *,
-    learning_rate: float | keras.optimizers.schedules.LearningRateSchedule = 1e-3,
-    label_smoothing: float = 0.0,
+    model: keras.Model, recipe: Recipe = BASELINE_RECIPE, *, steps_per_epoch: int | None = None
 ) -> keras.Model:
     """Compile a classifier for integer labels: Adam, sparse cross-entropy, accuracy.
 
-    Taught in notebook 03; notebook 05 adds the schedule and label smoothing.
+    Taught in notebook 03 (``compile_model(model)``: the baseline recipe's learning rate);
+    notebook 05 adds the recipe's schedule and label smoothing.
 
     Args:
         model: A model whose output is a softmax over the classes.
-        learning_rate: Adam's learning rate, or a schedule (see :func:`cosine_schedule`).
-        label_smoothing: 0 for the ordinary loss; otherwise the smoothing of
-            :class:`SmoothedSparseCrossentropy`.
+        recipe: Where the learning rate, schedule and label smoothing come from.
+        steps_per_epoch: Training batches per epoch, which a cosine schedule needs.
 
     Returns:
         The same model, compiled.
-
-    Raises:
-        ValueError: ``learning_rate`` is not a positive number, or ``label_smoothing``
-            is not in [0, 1).
     """
-    if not isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule):
-        learning_rate = positive_number(learning_rate, "learning_rate", alternative=" or a schedule")
-    label_smoothing = fraction(label_smoothing, "label_smoothing")
+    learning_rate = recipe.learning_rate
+    if recipe.schedule == "cosine":
+        if steps_per_epoch is None:
+            raise ValueError("a cosine schedule needs steps_per_epoch (training batches per epoch).")
+        learning_rate = cosine_schedule(
+            learning_rate=learning_rate,
+            epochs=recipe.epochs,
+            steps_per_epoch=steps_per_epoch,
+            warmup_epochs=min(recipe.warmup_epochs, recipe.epochs - 1),
+        )
     loss = (
-        SmoothedSparseCrossentropy(label_smoothing, num_classes=model.output_shape[-1])
-        if label_smoothing
+        SmoothedSparseCrossentropy(recipe.label_smoothing, num_classes=model.output_shape[-1])
+        if recipe.label_smoothing
         else keras.losses.SparseCategoricalCrossentropy()
     )
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=learning_rate), loss=loss, metrics=["accuracy"]
-    )
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss, metrics=["accuracy"])
     return model
-
-
-def current_learning_rate(model_or_optimizer: keras.Model | keras.optimizers.Optimizer) -> float:
-    """The learning rate an optimizer uses now, as a Python number.
-
-    For a model, its optimizer's; with a schedule (see :func:`cosine_schedule`), the
-    schedule's value at the optimizer's current step. Use it in a callback to print the
-    rate: ``float(optimizer.learning_rate)`` fails on Keras before 3.5, whose variables
-    cannot be converted with ``float()`` (``TypeError: ... not 'Variable'``).
-
-    Raises:
-        ValueError: A model that is not compiled (it has no optimizer yet).
-    """
-    optimizer = model_or_optimizer
-    if isinstance(model_or_optimizer, keras.Model):
-        optimizer = getattr(model_or_optimizer, "optimizer", None)  # Set by compile().
-    if optimizer is None:
-        raise ValueError("the model is not compiled, so it has no learning rate yet: compile it first.")
-    return float(keras.ops.convert_to_numpy(optimizer.learning_rate))
 
 
 def standard_callbacks(
@@ -445,105 +304,89 @@ def fit_model(
     model: keras.Model,
     train: tuple[np.ndarray, np.ndarray],
     validation: tuple[np.ndarray, np.ndarray] | None,
+    recipe: Recipe = BASELINE_RECIPE,
     *,
-    epochs: int,
-    batch_size: int = 128,
     run_dir: str | os.PathLike[str] | None = None,
-    monitor: str = "val_loss",
-    patience: int | None = 4,
-    reduce_lr_patience: int | None = 2,
     tensorboard: bool = True,
-    seed: int = 42,
     extra_callbacks: list[keras.callbacks.Callback] | None = None,
+    seed: int = 42,
     verbose: int | str = 2,
 ) -> TrainingResult:
-    """Train a compiled model on ``uint8`` images with the standard callbacks.
+    """Train a compiled model on ``uint8`` images as a recipe says, with the standard callbacks.
 
-    Taught in notebook 03. Builds shuffled ``tf.data`` pipelines (see
-    :func:`fmnist_utils.data.make_dataset`), calls :func:`standard_callbacks` and
-    ``model.fit``, and measures the time. The model ends with the best weights
-    (early stopping restores them) and the best model is also saved in
-    ``run_dir/best.keras``. A run interrupted by a kernel restart resumes from its last
-    completed epoch when this is called again with the same ``run_dir``, and appends to
-    its log; a new run in the same folder starts a new log.
+    Taught in notebook 03: ``tf.data`` pipelines (:func:`fmnist_utils.data.make_dataset`),
+    :func:`standard_callbacks` for the recipe's monitor, patience and schedule, ``model.fit``
+    for its epochs and batch size, and the time it took. The best model is saved in
+    ``run_dir/best.keras``; a run interrupted by a kernel restart resumes from its last
+    completed epoch when called again with the same ``run_dir``.
 
     Args:
         model: A compiled model (see :func:`compile_model`).
         train: ``(images, labels)`` to train on: ``uint8`` images, integer labels.
-        validation: ``(images, labels)`` to monitor, taken from the training data;
-            ``None`` trains without one (the final fit on all the training data), and
-            then ``monitor`` is its training counterpart (``val_loss`` becomes ``loss``).
-        epochs: The most epochs to train.
-        batch_size: Examples per training step.
-        run_dir: The run's folder (see the module docstring); ``None``: ``runs/model`` in the
-            course's work folder (:func:`fmnist_utils.config.default_work_dir`), whatever the
-            working folder.
-        monitor: The validation metric for early stopping and the checkpoint.
-        patience: Epochs without improvement before stopping; ``None``: never stop early.
-        reduce_lr_patience: Epochs without improvement before halving the learning rate;
-            ``None``: keep it constant.
+        validation: ``(images, labels)`` to monitor, from the training data; ``None`` for the
+            final fit on all of it (the monitor is then ``loss``, not ``val_loss``).
+        recipe: How to train.
+        run_dir: The run's folder; ``None``: ``runs/model`` in the course's work folder.
         tensorboard: Write TensorBoard logs.
-        seed: Seed of the shuffling.
         extra_callbacks: More callbacks, run after the standard ones.
+        seed: Seed of the shuffling.
         verbose: ``model.fit``'s verbosity (2: one line per epoch).
-
-    Returns:
-        The history and timings of this call.
-
-    Raises:
-        ValueError: The model is not compiled, or bad images, labels or options.
     """
-    if not getattr(model, "compiled", False) or model.optimizer is None:
-        raise ValueError(
-            "the model is not compiled: call fmnist_utils.training.compile_model(model) "
-            "or model.compile(...) first."
-        )
-    epochs = positive_int(epochs, "epochs")
-    pairs = [("train", train)] if validation is None else [("train", train), ("validation", validation)]
-    for name, (images, labels) in pairs:
-        validate_images(images, name=f"{name} images")
-        validate_labels(labels, name=f"{name} labels")
-    if validation is None:
-        monitor = monitor.removeprefix("val_")
+    if not getattr(model, "compiled", False):  # Checked before anything is written to run_dir.
+        raise ValueError("the model is not compiled: call training.compile_model(model) first.")
+    monitor = recipe.monitor if validation is not None else recipe.monitor.removeprefix("val_")
     machine = get_config()  # A small machine (Binder) gets smaller buffers and batches.
     run_dir = machine.run_dir("model") if run_dir is None else Path(run_dir)
-    backup = run_dir / "backup"
-    if not (backup.is_dir() and any(backup.iterdir())):
-        # A fresh run (not the resumption of an interrupted one) starts a fresh log.
-        (run_dir / "training_log.csv").unlink(missing_ok=True)
-    train_dataset = make_dataset(
-        *train,
-        batch_size=batch_size,
-        shuffle=True,
-        seed=seed,
-        shuffle_buffer=machine.shuffle_buffer(len(train[1])),
-    )
-    validation_dataset = (
-        None
-        if validation is None
-        else make_dataset(*validation, batch_size=machine.eval_batch_size(max(batch_size, 512)))
-    )
+    train_dataset, validation_dataset = _datasets(train, validation, recipe.batch_size, seed)
+    _start_log(run_dir)
+    reduce_lr_patience = recipe.reduce_lr_patience if recipe.schedule == "plateau" else None
     callbacks = standard_callbacks(
         run_dir,
         monitor=monitor,
-        patience=patience,
+        patience=recipe.patience,
         reduce_lr_patience=reduce_lr_patience,
         tensorboard=tensorboard,
     )
     clock = _EpochClock()
-    callbacks += [clock, *(extra_callbacks or []), *memory_callbacks()]
-
+    callbacks += [clock, *(extra_callbacks or []), *_runtime.training_callbacks(machine.small_machine)]
     start = time.perf_counter()
     history = model.fit(
         train_dataset,
         validation_data=validation_dataset,
-        epochs=epochs,
+        epochs=recipe.epochs,
         callbacks=callbacks,
         shuffle=False,  # The tf.data pipeline shuffles every epoch already.
         verbose=verbose,
     )
-    seconds = time.perf_counter() - start
+    return _result(history, time.perf_counter() - start, len(train[1]), monitor, run_dir, clock)
 
+
+def _start_log(run_dir: Path) -> None:
+    """A fresh run (not the resumption of an interrupted one) starts a fresh log."""
+    backup = run_dir / "backup"
+    if not (backup.is_dir() and any(backup.iterdir())):
+        (run_dir / "training_log.csv").unlink(missing_ok=True)
+
+
+def _datasets(train, validation, batch_size: int, seed: int):
+    """The shuffled training pipeline and the validation pipeline (``None`` without one)."""
+    pairs = [("train", train)] if validation is None else [("train", train), ("validation", validation)]
+    for name, (images, labels) in pairs:
+        validate_images(images, name=f"{name} images")
+        validate_labels(labels, name=f"{name} labels")
+    machine = get_config()
+    shuffle_buffer = machine.shuffle_buffer(len(train[1]))
+    train_dataset = make_dataset(
+        *train, batch_size=batch_size, shuffle=True, seed=seed, shuffle_buffer=shuffle_buffer
+    )
+    if validation is None:
+        return train_dataset, None
+    return train_dataset, make_dataset(*validation, batch_size=machine.eval_batch_size(max(batch_size, 512)))
+
+
+def _result(
+    history, seconds: float, examples: int, monitor: str, run_dir: Path, clock: _EpochClock
+) -> TrainingResult:
     values = history.history
     epochs_run = len(values.get("loss", []))
     monitored = values.get(monitor, [])
@@ -554,7 +397,7 @@ def fit_model(
     return TrainingResult(
         history={key: [float(value) for value in series] for key, series in values.items()},
         seconds=seconds,
-        images_per_second=epochs_run * len(train[1]) / seconds if seconds > 0 else float("nan"),
+        images_per_second=epochs_run * examples / seconds if seconds > 0 else float("nan"),
         epochs_run=epochs_run,
         best_epoch=history.epoch[best_index] + 1 if history.epoch else 0,
         run_dir=run_dir,
@@ -562,223 +405,23 @@ def fit_model(
     )
 
 
-def train_baseline(
-    train: tuple[np.ndarray, np.ndarray],
-    validation: tuple[np.ndarray, np.ndarray],
-    *,
-    epochs: int | None = None,
-    run_dir: str | os.PathLike[str] | None = None,
-    tensorboard: bool = False,
-    verbose: int | str = 2,
-) -> tuple[keras.Model, TrainingResult]:
-    """Build, compile and train the baseline CNN with notebook 03's recipe.
+def current_learning_rate(model_or_optimizer: keras.Model | keras.optimizers.Optimizer) -> float:
+    """The learning rate an optimizer uses now, as a Python number.
 
-    Used by notebook 04 (when notebook 03's saved model is missing) and by the
-    benchmarks, so that they train exactly what notebook 03 trains.
-
-    Args:
-        train: Training ``(images, labels)``.
-        validation: Validation ``(images, labels)``.
-        epochs: Epochs (default: :data:`BASELINE_RECIPE`'s).
-        run_dir: The run's folder.
-        tensorboard: Write TensorBoard logs.
-        verbose: ``model.fit``'s verbosity.
-
-    Returns:
-        The trained model (best weights) and what training measured.
-    """
-    model = compile_model(build_baseline_cnn(), learning_rate=BASELINE_RECIPE["learning_rate"])
-    result = fit_model(
-        model,
-        train,
-        validation,
-        epochs=BASELINE_RECIPE["epochs"] if epochs is None else epochs,
-        batch_size=BASELINE_RECIPE["batch_size"],
-        patience=BASELINE_RECIPE["patience"],
-        reduce_lr_patience=BASELINE_RECIPE["reduce_lr_patience"],
-        run_dir=get_config().run_dir("baseline") if run_dir is None else run_dir,
-        tensorboard=tensorboard,
-        verbose=verbose,
-    )
-    return model, result
-
-
-def build_improved_model(recipe: dict | None = None, *, seed: int | None = 42) -> keras.Model:
-    """Build the improved CNN (uncompiled) from the model keys of a recipe.
-
-    Args:
-        recipe: Keys of :data:`IMPROVED_RECIPE` to change (the others keep its values).
-        seed: Seed of the augmentation layers.
-
-    Returns:
-        :func:`fmnist_utils.models.build_improved_cnn`'s model, with
-        :func:`fmnist_utils.models.augmentation_layers` when the recipe asks for any.
+    For a model, its optimizer's; with a schedule (see :func:`cosine_schedule`), the
+    schedule's value at the optimizer's current step. Use it in a callback to print the
+    rate: ``float(optimizer.learning_rate)`` fails on Keras before 3.5, whose variables
+    cannot be converted with ``float()`` (``TypeError: ... not 'Variable'``).
 
     Raises:
-        ValueError: An unknown key, or a bad value (the message names it).
+        ValueError: A model that is not compiled (it has no optimizer yet).
     """
-    recipe = _full_recipe(recipe)
-    augmentation = None
-    if recipe["horizontal_flip"] or recipe["translation"]:
-        augmentation = augmentation_layers(
-            translation=recipe["translation"], zoom=0.0, horizontal_flip=recipe["horizontal_flip"], seed=seed
-        )
-    return build_improved_cnn(
-        filters=recipe["filters"],
-        dense_units=recipe["dense_units"],
-        block_dropout=recipe["block_dropout"],
-        dropout_rate=recipe["dropout_rate"],
-        augmentation=augmentation,
-    )
-
-
-def _full_recipe(recipe: dict | None) -> dict:
-    recipe = dict(recipe or {})
-    unknown = sorted(set(recipe) - set(IMPROVED_RECIPE))
-    if unknown:
-        raise ValueError(f"unknown recipe keys {unknown}; the keys are {sorted(IMPROVED_RECIPE)}.")
-    return {**IMPROVED_RECIPE, **recipe}
-
-
-def compile_with_recipe(
-    model: keras.Model, recipe: dict | None, *, epochs: int, steps_per_epoch: int
-) -> keras.Model:
-    """Compile a model with the learning rate, schedule and label smoothing of a recipe.
-
-    Used by :func:`train_with_recipe` and by the KerasTuner search
-    (:mod:`fmnist_utils.tuning`), so both compile the same way. ``"cosine"`` builds
-    :func:`cosine_schedule` over ``epochs``; ``"constant"`` and ``"plateau"`` start
-    from a fixed rate (the plateau rule is a callback, added by :func:`fit_model`).
-
-    Args:
-        model: The model to compile.
-        recipe: Keys of :data:`IMPROVED_RECIPE` to change.
-        epochs: Length of the run the schedule spans.
-        steps_per_epoch: Training batches per epoch.
-
-    Returns:
-        The same model, compiled.
-
-    Raises:
-        ValueError: An unknown key or schedule, or a bad value.
-    """
-    recipe = _full_recipe(recipe)
-    schedule = recipe["schedule"]
-    if schedule not in _SCHEDULES:
-        raise ValueError(f"schedule must be one of {_SCHEDULES}, got {schedule!r}.")
-    learning_rate = recipe["learning_rate"]
-    if schedule == "cosine":
-        learning_rate = cosine_schedule(
-            learning_rate=learning_rate,
-            epochs=epochs,
-            steps_per_epoch=steps_per_epoch,
-            warmup_epochs=min(recipe["warmup_epochs"], epochs - 1),
-        )
-    return compile_model(model, learning_rate=learning_rate, label_smoothing=recipe["label_smoothing"])
-
-
-def train_with_recipe(
-    model: keras.Model,
-    train: tuple[np.ndarray, np.ndarray],
-    validation: tuple[np.ndarray, np.ndarray] | None,
-    *,
-    recipe: dict | None = None,
-    epochs: int | None = None,
-    run_dir: str | os.PathLike[str] | None = None,
-    tensorboard: bool = False,
-    verbose: int | str = 2,
-) -> TrainingResult:
-    """Compile an uncompiled model and train it with the training keys of a recipe.
-
-    Taught in notebook 05, whose comparison trains every step through it. The schedule
-    is one of:
-
-    - ``"constant"``: ``learning_rate`` all along;
-    - ``"plateau"``: halve it after 2 epochs without progress (notebook 03's recipe);
-    - ``"cosine"``: :func:`cosine_schedule` with ``warmup_epochs`` over all the epochs.
-
-    No early stopping: every run trains for all its epochs, so runs compare at the same
-    budget, and with the cosine schedule the last epoch is the one the schedule aims at.
-    ``run_dir/best.keras`` still keeps the epoch with the best validation accuracy
-    (training accuracy when there is no validation set).
-
-    Args:
-        model: The model to train (compiled here, so any earlier compile is replaced).
-        train: Training ``(images, labels)``.
-        validation: Validation ``(images, labels)``, taken from the training data;
-            ``None`` for a final fit on all the training data (see :func:`fit_model`).
-        recipe: Keys of :data:`IMPROVED_RECIPE` to change; only the training keys
-            (``batch_size``, ``learning_rate``, ``schedule``, ``warmup_epochs``,
-            ``label_smoothing``, ``epochs``) are used here.
-        epochs: Overrides the recipe's epochs (quick mode passes a smaller number).
-        run_dir: The run's folder.
-        tensorboard: Write TensorBoard logs.
-        verbose: ``model.fit``'s verbosity.
-
-    Returns:
-        What training measured; the model keeps its last epoch's weights.
-
-    Raises:
-        ValueError: An unknown key or schedule, or a bad value.
-    """
-    recipe = _full_recipe(recipe)
-    epochs = positive_int(recipe["epochs"] if epochs is None else epochs, "epochs")
-    batch_size = positive_int(recipe["batch_size"], "batch_size")
-    compile_with_recipe(model, recipe, epochs=epochs, steps_per_epoch=-(-len(train[1]) // batch_size))
-    return fit_model(
-        model,
-        train,
-        validation,
-        epochs=epochs,
-        batch_size=batch_size,
-        run_dir=run_dir,
-        monitor="val_accuracy",
-        patience=None,
-        reduce_lr_patience=2 if recipe["schedule"] == "plateau" else None,
-        tensorboard=tensorboard,
-        verbose=verbose,
-    )
-
-
-def train_improved(
-    train: tuple[np.ndarray, np.ndarray],
-    validation: tuple[np.ndarray, np.ndarray] | None,
-    *,
-    recipe: dict | None = None,
-    epochs: int | None = None,
-    run_dir: str | os.PathLike[str] | None = None,
-    tensorboard: bool = False,
-    verbose: int | str = 2,
-) -> tuple[keras.Model, TrainingResult]:
-    """Build and train the improved CNN with notebook 05's recipe.
-
-    Used by notebook 05 and by the benchmark, so that they train the same model.
-
-    Args:
-        train: Training ``(images, labels)``.
-        validation: Validation ``(images, labels)``; ``None`` for the final fit on all
-            the training data, once every choice is made.
-        recipe: Keys of :data:`IMPROVED_RECIPE` to change.
-        epochs: Overrides the recipe's epochs.
-        run_dir: The run's folder.
-        tensorboard: Write TensorBoard logs.
-        verbose: ``model.fit``'s verbosity.
-
-    Returns:
-        The trained model (last epoch's weights) and what training measured.
-    """
-    model = build_improved_model(recipe)
-    result = train_with_recipe(
-        model,
-        train,
-        validation,
-        recipe=recipe,
-        epochs=epochs,
-        run_dir=get_config().run_dir("improved") if run_dir is None else run_dir,
-        tensorboard=tensorboard,
-        verbose=verbose,
-    )
-    return model, result
+    optimizer = model_or_optimizer
+    if isinstance(model_or_optimizer, keras.Model):
+        optimizer = getattr(model_or_optimizer, "optimizer", None)  # Set by compile().
+    if optimizer is None:
+        raise ValueError("the model is not compiled, so it has no learning rate yet: compile it first.")
+    return float(keras.ops.convert_to_numpy(optimizer.learning_rate))
 
 
 def load_model(path: str | os.PathLike[str]) -> keras.Model:
@@ -796,3 +439,155 @@ def load_model(path: str | os.PathLike[str]) -> keras.Model:
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such model file. Notebook 03 trains and saves it.")
     return keras.models.load_model(path, safe_mode=True)
+
+
+# --- Notebook 05: a better recipe.
+
+
+@keras.saving.register_keras_serializable(package="fmnist_utils")
+class SmoothedSparseCrossentropy(keras.losses.Loss):
+    """Cross-entropy with label smoothing for integer labels.
+
+    Taught in notebook 05. Keras' ``CategoricalCrossentropy(label_smoothing=...)``
+    needs one-hot labels; this loss one-hot encodes the integer labels itself, so the
+    data pipeline and the ``accuracy`` metric stay as they are. With smoothing ``s``
+    the target of the true class is ``1 - s + s / K`` and every other class gets
+    ``s / K`` (``K`` classes), which discourages over-confident predictions.
+
+    Args:
+        label_smoothing: ``s``, in [0, 1); 0 is the ordinary cross-entropy.
+        num_classes: ``K``.
+        name: Name of the loss.
+    """
+
+    def __init__(
+        self,
+        label_smoothing: float = 0.1,
+        num_classes: int = NUM_CLASSES,
+        name: str = "smoothed_sparse_crossentropy",
+        **kwargs: object,
+    ) -> None:
+        super().__init__(name=name, **kwargs)
+        self.label_smoothing = fraction(label_smoothing, "label_smoothing")
+        self.num_classes = positive_int(num_classes, "num_classes")
+
+    def call(self, y_true, y_pred):
+        labels = keras.ops.cast(keras.ops.reshape(y_true, (-1,)), "int32")
+        targets = keras.ops.one_hot(labels, self.num_classes)
+        return keras.losses.categorical_crossentropy(targets, y_pred, label_smoothing=self.label_smoothing)
+
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "label_smoothing": self.label_smoothing,
+            "num_classes": self.num_classes,
+        }
+
+
+def cosine_schedule(
+    *,
+    learning_rate: float,
+    epochs: int,
+    steps_per_epoch: int,
+    warmup_epochs: int = 1,
+    final_fraction: float = 0.01,
+) -> keras.optimizers.schedules.LearningRateSchedule:
+    """A learning rate that warms up linearly, then follows a cosine down to a small value.
+
+    For notebook 05; a recipe with ``schedule="cosine"`` uses it (:func:`compile_model`). It
+    changes the rate every step, so such a recipe adds no ``ReduceLROnPlateau``.
+
+    Args:
+        learning_rate: The peak learning rate, reached at the end of the warm-up.
+        epochs: Length of the whole run, in epochs.
+        steps_per_epoch: Training batches per epoch (``ceil(examples / batch_size)``).
+        warmup_epochs: Epochs of linear warm-up from 0 (0 for none).
+        final_fraction: The last learning rate, as a fraction of the peak.
+
+    Returns:
+        A Keras ``CosineDecay`` schedule.
+
+    Raises:
+        ValueError: A non-positive learning rate or length, or a warm-up as long as the run.
+    """
+    learning_rate = positive_number(learning_rate, "learning_rate")
+    epochs = positive_int(epochs, "epochs")
+    steps_per_epoch = positive_int(steps_per_epoch, "steps_per_epoch")
+    if (
+        isinstance(warmup_epochs, bool)
+        or not isinstance(warmup_epochs, int)
+        or not 0 <= warmup_epochs < epochs
+    ):
+        raise ValueError(
+            f"warmup_epochs must be an integer in 0..epochs-1 ({epochs - 1}), got {warmup_epochs!r}."
+        )
+    if not 0.0 <= final_fraction < 1.0:
+        raise ValueError(f"final_fraction must lie in [0, 1), got {final_fraction!r}.")
+    warmup_steps = warmup_epochs * steps_per_epoch
+    return keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=0.0 if warmup_steps else learning_rate,
+        decay_steps=(epochs - warmup_epochs) * steps_per_epoch,
+        alpha=final_fraction,
+        warmup_target=learning_rate if warmup_steps else None,
+        warmup_steps=warmup_steps,
+    )
+
+
+#: How notebook 05 trains the improved CNN (its search chose the learning rate); the
+#: benchmarks reuse it. Every epoch runs (no early stopping): the cosine schedule aims at
+#: the last one.
+IMPROVED_RECIPE = Recipe(
+    model="improved",
+    filters=(32, 64, 128),
+    dense_units=256,
+    block_dropout=0.1,
+    dropout_rate=0.3,
+    horizontal_flip=True,
+    epochs=30,
+    learning_rate=2e-3,
+    schedule="cosine",
+    label_smoothing=0.1,
+    patience=None,
+    monitor="val_accuracy",
+)
+
+
+def train_model(
+    recipe: Recipe,
+    train: tuple[np.ndarray, np.ndarray],
+    validation: tuple[np.ndarray, np.ndarray] | None,
+    *,
+    model: keras.Model | None = None,
+    run_dir: str | os.PathLike[str] | None = None,
+    seed: int = 42,
+    tensorboard: bool = False,
+    verbose: int | str = 2,
+) -> tuple[keras.Model, TrainingResult]:
+    """Build, compile and train a model as a recipe says.
+
+    Used by notebooks 04 and 05, the search and the benchmarks, so that they all train
+    exactly what notebooks 03 and 05 teach.
+
+    Args:
+        recipe: How to build and train (:data:`BASELINE_RECIPE`, :data:`IMPROVED_RECIPE`,
+            or a copy changed with ``recipe.replace(...)``).
+        train: Training ``(images, labels)``.
+        validation: Validation ``(images, labels)``; ``None`` for the final fit on all
+            the training data, once every choice is made.
+        model: Train this model instead of building the recipe's (notebook 05's
+            comparison); it is compiled here with the recipe's optimizer and loss.
+        run_dir: The run's folder; ``None``: ``runs/<the recipe's model>`` in the work folder.
+        seed: Seed of the augmentation layers and of the shuffling.
+        tensorboard: Write TensorBoard logs.
+        verbose: ``model.fit``'s verbosity.
+
+    Returns:
+        The trained model and what training measured.
+    """
+    model = recipe.build_model(seed) if model is None else model
+    compile_model(model, recipe, steps_per_epoch=-(-len(train[1]) // recipe.batch_size))
+    run_dir = get_config().run_dir(recipe.model) if run_dir is None else run_dir
+    result = fit_model(
+        model, train, validation, recipe, run_dir=run_dir, tensorboard=tensorboard, seed=seed, verbose=verbose
+    )
+    return model, result

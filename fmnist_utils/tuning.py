@@ -1,11 +1,10 @@
 """Hyperparameter search with KerasTuner over the improved CNN's recipe.
 
 Taught in notebook 05. The search space is small and explained there: each
-hyperparameter is one key of :data:`fmnist_utils.training.IMPROVED_RECIPE` with a few
-values to try, and every other key keeps the recipe's value. Each trial builds the
-model with :func:`fmnist_utils.training.build_improved_model`, compiles it with
-:func:`fmnist_utils.training.compile_with_recipe` (the recipe's cosine schedule over
-the trial's epochs) and keeps its best validation accuracy.
+hyperparameter is one field of :data:`fmnist_utils.training.IMPROVED_RECIPE` with a few
+values to try, and every other field keeps the recipe's value. Each trial builds the
+recipe's model and compiles it with :func:`fmnist_utils.training.compile_model` (the
+recipe's cosine schedule over the trial's epochs) and keeps its best validation accuracy.
 
 Validation data comes from the training set; the search never sees the test set.
 """
@@ -20,15 +19,10 @@ import keras_tuner
 import numpy as np
 import pandas as pd
 
+from fmnist_utils import _runtime
 from fmnist_utils._checks import positive_int
 from fmnist_utils.config import get_config
-from fmnist_utils.data import make_dataset, validate_images, validate_labels
-from fmnist_utils.training import (
-    IMPROVED_RECIPE,
-    build_improved_model,
-    compile_with_recipe,
-    memory_callbacks,
-)
+from fmnist_utils.training import IMPROVED_RECIPE, _datasets, compile_model
 
 __all__ = ["SEARCH_SPACE", "ImprovedCNNHyperModel", "run_search", "search_results"]
 
@@ -39,6 +33,22 @@ SEARCH_SPACE: dict[str, tuple] = {
     "learning_rate": (5e-4, 1e-3, 2e-3),
     "label_smoothing": (0.0, 0.1),
 }
+
+
+#: The recipe's fields that a trial's model and its compilation read (epochs and batches are the
+#: search's own; patience, monitor and validation size play no part in a trial).
+SEARCHABLE = (
+    "filters",
+    "dense_units",
+    "block_dropout",
+    "dropout_rate",
+    "horizontal_flip",
+    "translation",
+    "learning_rate",
+    "schedule",
+    "warmup_epochs",
+    "label_smoothing",
+)
 
 
 class ImprovedCNNHyperModel(keras_tuner.HyperModel):
@@ -66,9 +76,11 @@ class ImprovedCNNHyperModel(keras_tuner.HyperModel):
         self.epochs = positive_int(epochs, "epochs")
         self.steps_per_epoch = positive_int(steps_per_epoch, "steps_per_epoch")
         self.search_space = dict(SEARCH_SPACE if search_space is None else search_space)
-        unknown = sorted(set(self.search_space) - set(IMPROVED_RECIPE))
+        unknown = sorted(set(self.search_space) - set(SEARCHABLE))
         if unknown:
-            raise ValueError(f"unknown search keys {unknown}; the keys are {sorted(IMPROVED_RECIPE)}.")
+            raise ValueError(
+                f"unknown search keys {unknown}; the keys a trial uses are {sorted(SEARCHABLE)}."
+            )
         for key, values in self.search_space.items():
             if isinstance(values, (str, bytes)) or len(values) == 0:
                 raise ValueError(
@@ -79,8 +91,8 @@ class ImprovedCNNHyperModel(keras_tuner.HyperModel):
     def build(self, hp: keras_tuner.HyperParameters) -> keras.Model:
         """Build and compile the trial's model."""
         chosen = {key: hp.Choice(key, list(values)) for key, values in self.search_space.items()}
-        model = build_improved_model(chosen, seed=self.seed)
-        return compile_with_recipe(model, chosen, epochs=self.epochs, steps_per_epoch=self.steps_per_epoch)
+        recipe = IMPROVED_RECIPE.replace(epochs=self.epochs, **chosen)
+        return compile_model(recipe.build_model(self.seed), recipe, steps_per_epoch=self.steps_per_epoch)
 
 
 def run_search(
@@ -119,16 +131,10 @@ def run_search(
         ValueError: Bad images, labels or options.
     """
     max_trials = positive_int(max_trials, "max_trials")
-    epochs = positive_int(epochs, "epochs")
     batch_size = positive_int(batch_size, "batch_size")
-    for name, (images, labels) in (("train", train), ("validation", validation)):
-        validate_images(images, name=f"{name} images")
-        validate_labels(labels, name=f"{name} labels")
+    train_dataset, validation_dataset = _datasets(train, validation, batch_size, seed)
     hypermodel = ImprovedCNNHyperModel(
-        epochs=epochs,
-        steps_per_epoch=-(-len(train[1]) // batch_size),
-        search_space=search_space,
-        seed=seed,
+        epochs=epochs, steps_per_epoch=-(-len(train[1]) // batch_size), search_space=search_space, seed=seed
     )
     directory = Path(directory)
     tuner = keras_tuner.BayesianOptimization(
@@ -140,19 +146,12 @@ def run_search(
         project_name=directory.name,
         overwrite=overwrite,
     )
-    machine = get_config()  # A small machine (Binder) gets smaller buffers and batches.
     tuner.search(
-        make_dataset(
-            *train,
-            batch_size=batch_size,
-            shuffle=True,
-            seed=seed,
-            shuffle_buffer=machine.shuffle_buffer(len(train[1])),
-        ),
-        validation_data=make_dataset(*validation, batch_size=machine.eval_batch_size(max(batch_size, 512))),
-        epochs=epochs,
+        train_dataset,
+        validation_data=validation_dataset,
+        epochs=hypermodel.epochs,
         shuffle=False,
-        callbacks=memory_callbacks(),  # Each trial's graphs are freed after it (see there).
+        callbacks=_runtime.training_callbacks(get_config().small_machine),  # Memory freed after each trial.
         verbose=verbose,
     )
     return tuner

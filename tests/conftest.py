@@ -39,16 +39,16 @@ def machine_memory(monkeypatch):
     limit, so a test of the large-machine path passes on a 2 GiB runner too (and a test
     may set ``MEM_LIMIT`` afterwards). ``None``: the memory cannot be read at all.
     """
-    from fmnist_utils import config
+    from fmnist_utils import _runtime
 
     def set_memory(physical: int | None) -> None:
         monkeypatch.delenv("MEM_LIMIT", raising=False)
-        monkeypatch.setattr(config, "_read_limit", lambda path: None)
+        monkeypatch.setattr(_runtime, "_read_limit", lambda path: None)
         if physical is None:
-            monkeypatch.setattr(config.os, "sysconf", lambda name: (_ for _ in ()).throw(ValueError(name)))
+            monkeypatch.setattr(_runtime.os, "sysconf", lambda name: (_ for _ in ()).throw(ValueError(name)))
         else:
             pages = {"SC_PAGE_SIZE": 4096, "SC_PHYS_PAGES": physical // 4096}
-            monkeypatch.setattr(config.os, "sysconf", lambda name: pages[name])
+            monkeypatch.setattr(_runtime.os, "sysconf", lambda name: pages[name])
 
     return set_memory
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fmnist_utils.data import FILES, DataFile
+from fmnist_utils._files import FILES, DataFile
 
 TINY_COUNTS = {"train": 30, "test": 10}
 #: The course's notebooks.
@@ -65,10 +65,14 @@ def write_tiny_dataset(folder: Path, arrays: dict[str, np.ndarray] | None = None
 
 
 def custom_gradients() -> set[str]:
-    """TensorFlow's registered ``CustomGradient-N`` entries (see ``ReleaseTracedGraphs``)."""
-    from fmnist_utils.training import _gradient_registry
+    """TensorFlow's registered ``CustomGradient-N`` entries (see ``_runtime.TracedGraphRelease``)."""
+    from fmnist_utils._runtime import _gradient_registry
 
-    return {key for key in _gradient_registry() if key.startswith("CustomGradient-")}
+    registry = _gradient_registry()
+    assert registry is not None, (
+        "TensorFlow's gradient table is out of reach: see _runtime._gradient_registry"
+    )
+    return {key for key in registry if key.startswith("CustomGradient-")}
 
 
 def block_picture(factor: int = 1) -> np.ndarray:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from helpers import NOTEBOOKS_DIR
 
-from fmnist_utils import badges
+from tools import badges
 
 ROOT = NOTEBOOKS_DIR.parent
 FORK = "https://github.com/a-teacher/fmnist-fork"
@@ -193,7 +193,7 @@ def test_address_with_dot_git_and_bad_branch():
 
 def test_command_line_check_and_rewrite(tmp_path):
     course = _copy_course(tmp_path / "course", FORK + ".git")
-    command = [sys.executable, "-m", "fmnist_utils", "badges"]
+    command = [sys.executable, str(ROOT / "tools" / "badges.py")]
     check = subprocess.run([*command, "--check"], cwd=course, capture_output=True, text=True, check=False)
     assert check.returncode == 1
     assert f"badge problems ({FORK}, branch main)" in check.stdout
@@ -209,4 +209,4 @@ def test_makefile_has_a_badges_target():
     dry_run = subprocess.run(
         ["make", "-n", "badges", "BRANCH=fall"], cwd=ROOT, capture_output=True, text=True, check=False
     )
-    assert "-m fmnist_utils badges --branch fall" in dry_run.stdout
+    assert "tools/badges.py --branch fall" in dry_run.stdout

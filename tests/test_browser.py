@@ -32,7 +32,7 @@ import nbformat
 import pytest
 from helpers import NOTEBOOKS_DIR, student_environment
 
-from fmnist_utils.student import write_student_versions
+from tools.student import write_student_versions
 
 LANDING = "00_getting_started.ipynb"
 #: Run through the UI: the title and text cells, Setup, a first computation, loading

@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 import fmnist_utils
-from fmnist_utils import environment
+from fmnist_utils import _runtime
+from fmnist_utils._runtime import cpu_limit, limit_malloc_arenas, memory_limit_bytes, release_free_memory
 from fmnist_utils.config import (
     QUICK_ENV_VAR,
     QUICK_MAX_EPOCHS,
@@ -27,10 +28,9 @@ from fmnist_utils.config import (
     RunConfig,
     default_work_dir,
     get_config,
-    memory_limit_bytes,
     quick_mode,
 )
-from fmnist_utils.environment import check_versions, limit_malloc_arenas, release_free_memory
+from fmnist_utils.environment import check_versions
 
 
 @pytest.mark.parametrize(
@@ -260,9 +260,9 @@ def test_large_machine_is_not_small(monkeypatch, machine_memory):
 
 
 def test_smallest_limit_wins_and_unknown_is_not_small(monkeypatch, tmp_path, machine_memory):
-    from fmnist_utils import config as config_module
+    from fmnist_utils import _runtime
 
-    read_limit = config_module._read_limit
+    read_limit = _runtime._read_limit
     machine_memory(None)
     assert memory_limit_bytes() is None
     assert not get_config().small_machine
@@ -272,7 +272,7 @@ def test_smallest_limit_wins_and_unknown_is_not_small(monkeypatch, tmp_path, mac
     cgroup.write_text(f"{SMALL_MACHINE_BYTES - 1}\n")
     assert read_limit(cgroup) == SMALL_MACHINE_BYTES - 1
     assert read_limit(tmp_path / "missing") is None
-    monkeypatch.setattr(config_module, "_read_limit", lambda path: SMALL_MACHINE_BYTES - 1)
+    monkeypatch.setattr(_runtime, "_read_limit", lambda path: SMALL_MACHINE_BYTES - 1)
     monkeypatch.setenv("MEM_LIMIT", str(8 * 2**30))
     assert memory_limit_bytes() == SMALL_MACHINE_BYTES - 1
     assert get_config().small_machine
@@ -294,23 +294,23 @@ def test_small_machine_settings():
 
 
 def test_cpu_limit_reads_the_cgroup_quota(monkeypatch, tmp_path):
-    from fmnist_utils import config as config_module
+    from fmnist_utils import _runtime
 
     cpu_max = tmp_path / "cpu.max"
-    real_path = config_module.Path
+    real_path = _runtime.Path
 
     def fake_path(name):
         return cpu_max if str(name) == "/sys/fs/cgroup/cpu.max" else real_path(tmp_path / "absent")
 
-    monkeypatch.setattr(config_module, "Path", fake_path)
+    monkeypatch.setattr(_runtime, "Path", fake_path)
     cpu_max.write_text("max 100000\n")
-    assert config_module.cpu_limit() is None
+    assert cpu_limit() is None
     cpu_max.write_text("150000 100000\n")  # One and a half cores: TensorFlow gets 2 threads.
-    assert config_module.cpu_limit() == 2
+    assert cpu_limit() == 2
     cpu_max.write_text("50000 100000\n")
-    assert config_module.cpu_limit() == 1
+    assert cpu_limit() == 1
     cpu_max.unlink()
-    assert config_module.cpu_limit() is None  # No cgroup files at all.
+    assert cpu_limit() is None  # No cgroup files at all.
 
 
 def test_setup_reports_the_machine(monkeypatch, capsys):
@@ -326,7 +326,7 @@ def test_setup_reports_the_machine(monkeypatch, capsys):
 # alive, and prints how many arenas glibc then has (malloc_info writes one <heap> each).
 _ARENA_PROBE = """
 import ctypes, sys, threading
-from fmnist_utils.environment import limit_malloc_arenas
+from fmnist_utils._runtime import limit_malloc_arenas
 
 libc = ctypes.CDLL(None)
 libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
@@ -388,9 +388,8 @@ def test_limit_malloc_arenas_leaves_a_chosen_setting_and_checks_its_argument(mon
 @pytest.mark.parametrize(("mem_limit", "expected"), [(2 * 2**30, [2]), (None, [])])
 def test_setup_caps_malloc_arenas_only_on_a_small_machine(monkeypatch, mem_limit, expected):
     calls = []
-    monkeypatch.setattr(environment, "limit_malloc_arenas", lambda arenas=2: calls.append(arenas) or True)
-    monkeypatch.setattr(environment, "memory_limit_bytes", lambda: mem_limit)
-    monkeypatch.setattr("fmnist_utils.config.memory_limit_bytes", lambda: mem_limit)
+    monkeypatch.setattr(_runtime, "limit_malloc_arenas", lambda arenas=2: calls.append(arenas) or True)
+    monkeypatch.setattr(_runtime, "memory_limit_bytes", lambda: mem_limit)
     fmnist_utils.setup(seed=1, verbose=False)
     assert calls == expected
 
@@ -400,7 +399,7 @@ def test_setup_caps_malloc_arenas_only_on_a_small_machine(monkeypatch, mem_limit
 # resident memory in MiB after the frees and after release_free_memory().
 _TRIM_PROBE = """
 import ctypes
-from fmnist_utils.environment import release_free_memory
+from fmnist_utils._runtime import release_free_memory
 
 libc = ctypes.CDLL(None)
 libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
@@ -433,5 +432,5 @@ def test_release_free_memory_returns_freed_pages_to_the_system(tmp_path):
 
 
 def test_release_free_memory_does_nothing_off_linux(monkeypatch):
-    monkeypatch.setattr(environment.platform, "system", lambda: "Darwin")
+    monkeypatch.setattr(_runtime.platform, "system", lambda: "Darwin")
     assert release_free_memory() is False

@@ -12,21 +12,19 @@ import numpy as np
 import pytest
 from helpers import idx_bytes, sha256_of, tiny_arrays, write_gz, write_tiny_dataset
 
-from fmnist_utils.data import (
+from fmnist_utils._files import (
     FILES,
     DataFile,
-    DatasetError,
     candidate_data_dirs,
     check_local_copy,
     download_fashion_mnist,
     keras_cache_dir,
-    load_fashion_mnist,
-    load_test_set,
     read_idx_images,
     read_idx_labels,
     verify_file,
     verify_folder,
 )
+from fmnist_utils.data import DatasetError, load_fashion_mnist, load_test_set
 
 OFFLINE = ("http://127.0.0.1:9/",)  # Port 9 (discard): nothing listens, nothing is fetched.
 
@@ -459,7 +457,7 @@ def test_an_empty_folder_name_is_no_folder(monkeypatch, tmp_path):
 
 
 def test_the_keras_cache_falls_back_to_tmp_when_home_is_read_only(monkeypatch):
-    from fmnist_utils import data
+    from fmnist_utils import _files as data
 
     monkeypatch.delenv("KERAS_HOME")
     monkeypatch.setattr(data.os, "access", lambda path, mode: False)

@@ -14,13 +14,8 @@ import pytest
 from helpers import tiny_arrays, write_tiny_dataset
 
 from fmnist_utils.__main__ import main
-from fmnist_utils.data import (
-    DatasetError,
-    download_fashion_mnist,
-    keras_cache_dir,
-    load_fashion_mnist,
-    load_test_set,
-)
+from fmnist_utils._files import download_fashion_mnist, keras_cache_dir
+from fmnist_utils.data import DatasetError, load_fashion_mnist, load_test_set
 
 
 class FakeOrigin:
@@ -188,7 +183,7 @@ def no_network(monkeypatch):
         raise AssertionError("a download was attempted")
 
     monkeypatch.setattr("keras.utils.get_file", refuse)
-    monkeypatch.setattr("fmnist_utils.data._download_one", refuse)
+    monkeypatch.setattr("fmnist_utils._files._download_one", refuse)
     monkeypatch.setattr("fmnist_utils.__main__.download_fashion_mnist", refuse)
 
 
@@ -265,7 +260,7 @@ def test_a_modified_file_in_a_partly_filled_folder_is_refused_before_downloading
 
 def test_downloads_are_staged_in_the_target_folder(origin, monkeypatch):
     """Downloaded into a hidden folder inside the target, then moved: on one filesystem the move is atomic."""
-    from fmnist_utils import data
+    from fmnist_utils import _files as data
 
     server, files = origin
     moves = []

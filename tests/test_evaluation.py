@@ -404,7 +404,7 @@ def test_predict_probabilities_batches_are_smaller_on_a_small_machine(monkeypatc
     model = Recorder()
     releases = []
     monkeypatch.setattr(
-        "fmnist_utils.evaluation.release_free_memory", lambda: releases.append(len(model.batch_sizes))
+        "fmnist_utils._runtime.release_free_memory", lambda: releases.append(len(model.batch_sizes))
     )
     machine_memory(16 * 2**30)
     predict_probabilities(model, images)

@@ -22,7 +22,7 @@ import pytest
 from helpers import NOTEBOOKS_DIR
 from nbclient import NotebookClient
 
-from fmnist_utils.student import write_student_versions
+from tools.student import write_student_versions
 
 ROOT = NOTEBOOKS_DIR.parent
 NOTEBOOKS = [

@@ -86,14 +86,15 @@ def test_trains_a_step_and_loss_decreases(batch, batch_norm):
     [
         ({"filters": ()}, r"filters must be a non-empty sequence"),
         ({"filters": 32}, r"filters must be a non-empty sequence"),
-        ({"filters": (32, 0)}, r"every entry of filters must be a positive integer, got 0"),
-        ({"filters": (8,) * 5}, r"5 convolution blocks would pool a 28x28 image below 1x1"),
-        ({"kernel_size": 4}, r"kernel_size must be odd"),
+        ({"filters": (8,) * 5}, r"5 blocks would pool a 28x28 image below 1x1"),
         ({"dense_units": -1}, r"dense_units must be a positive integer"),
-        ({"dropout_rate": 1.0}, r"dropout_rate must be a number in \[0, 1\)"),
-        ({"dropout_rate": "0.5"}, r"dropout_rate must be a number"),
-        ({"batch_norm": "yes"}, r"batch_norm must be True or False"),
-        ({"activation": "relux"}, r"activation 'relux' is not a Keras activation"),
+        ({"kernel_size": 4}, r"kernel_size must be odd"),
+        ({"batch_norm": "no"}, r"batch_norm must be True or False"),
+        # Left to Keras, whose messages name the value too:
+        ({"filters": (32, 0)}, r"filters.*Received filters=0"),
+        ({"dropout_rate": 1.5}, r"rate.*1\.5"),
+        ({"activation": "relux"}, r"Could not interpret activation function identifier: relux"),
+        ({"augmentation": "flip"}, r"augmentation must be Keras layers"),
     ],
 )
 def test_bad_options_are_named(options, message):
@@ -216,7 +217,7 @@ def test_improved_cnn_trains_a_step(batch):
         ({"filters": (8,) * 5}, r"5 blocks would pool"),
         ({"convs_per_block": 0}, r"convs_per_block must be a positive integer"),
         ({"residual": True, "convs_per_block": 1}, r"a residual block needs convs_per_block >= 2"),
-        ({"block_dropout": -0.1}, r"block_dropout must be a number in \[0, 1\)"),
+        ({"block_dropout": -0.1}, r"rate.*-0\.1"),
         ({"augmentation": "flip"}, r"augmentation must be Keras layers"),
     ],
 )
@@ -263,5 +264,3 @@ def test_baseline_takes_augmentation_layers(batch):
     np.testing.assert_allclose(
         np.asarray(model(images, training=False)), np.asarray(model(images, training=False))
     )
-    with pytest.raises(ValueError, match="augmentation must be Keras layers"):
-        build_baseline_cnn(augmentation="flip")

@@ -359,3 +359,12 @@ def test_parts_darker_than_the_background_look_like_the_background():
     at_background = picture_to_fashion_mnist(picture)
     picture[40:60, 40:60] = 0  # ... or darker than the background: the same picture.
     np.testing.assert_array_equal(picture_to_fashion_mnist(picture), at_background)
+
+
+def test_the_background_is_read_from_the_pictures_frame():
+    from fmnist_utils.data import _border
+
+    picture = np.arange(20).reshape(4, 5)
+    assert sorted(_border(picture).tolist()) == sorted(
+        [0, 1, 2, 3, 4, 15, 16, 17, 18, 19, 0, 5, 10, 15, 4, 9, 14, 19]
+    )

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from fmnist_utils.__main__ import main
-from fmnist_utils.data import CLASS_NAMES, FILES, DatasetError, load_fashion_mnist
+from fmnist_utils._files import FILES
+from fmnist_utils.data import CLASS_NAMES, DatasetError, load_fashion_mnist
 
 
 def test_official_digests(real_data_dir):
@@ -100,7 +101,7 @@ def test_cli_check_verifies_without_downloading(real_data_dir, tmp_path, capsys,
         raise AssertionError("a download was attempted")
 
     monkeypatch.setattr("keras.utils.get_file", refuse)
-    monkeypatch.setattr("fmnist_utils.data._download_one", refuse)
+    monkeypatch.setattr("fmnist_utils._files._download_one", refuse)
     monkeypatch.chdir(tmp_path)
     assert main(["download", "--check", "--data-dir", "data"]) == 0
     lines = capsys.readouterr().out.splitlines()

@@ -15,13 +15,13 @@ import pytest
 from helpers import NOTEBOOKS_DIR
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from fmnist_utils.__main__ import main
-from fmnist_utils.student import (
+from tools.student import (
     BEGIN_HIDDEN_TESTS,
     BEGIN_SOLUTION,
     END_HIDDEN_TESTS,
     END_SOLUTION,
     StudentVersionError,
+    main,
     make_student_version,
     write_student_versions,
 )
@@ -244,12 +244,12 @@ def test_a_bad_notebook_writes_nothing(tmp_path):
 
 def test_command_line(tmp_path, capsys):
     output = tmp_path / "student"
-    assert main(["student", str(NOTEBOOKS_DIR), str(output)]) == 0
+    assert main([str(NOTEBOOKS_DIR), str(output)]) == 0
     assert f"{len(NOTEBOOKS)} student notebooks in {output}" in capsys.readouterr().out
-    assert main(["student", str(NOTEBOOKS_DIR), str(output)]) == 1
+    assert main([str(NOTEBOOKS_DIR), str(output)]) == 1
     assert "Use --force" in capsys.readouterr().err
-    assert main(["student", str(NOTEBOOKS_DIR), str(output), "--force"]) == 0
-    assert main(["student", str(tmp_path / "missing"), str(output)]) == 1
+    assert main([str(NOTEBOOKS_DIR), str(output), "--force"]) == 0
+    assert main([str(tmp_path / "missing"), str(output)]) == 1
     assert "no such notebook or folder" in capsys.readouterr().err
 
 

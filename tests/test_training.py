@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import gc
 import itertools
 import time
@@ -10,31 +11,39 @@ import time
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 from helpers import custom_gradients
 
+from fmnist_utils import _runtime
 from fmnist_utils.models import build_baseline_cnn
 from fmnist_utils.training import (
     BASELINE_RECIPE,
     IMPROVED_RECIPE,
-    ReleaseTracedGraphs,
+    Recipe,
     SmoothedSparseCrossentropy,
-    build_improved_model,
     compile_model,
     cosine_schedule,
     current_learning_rate,
     fit_model,
     load_model,
     standard_callbacks,
-    train_baseline,
-    train_improved,
-    train_with_recipe,
+    train_model,
 )
+
+
+def recipe(**changes) -> Recipe:
+    """The baseline recipe with some fields changed."""
+    return BASELINE_RECIPE.replace(**changes)
 
 
 def small_model():
     return compile_model(
-        build_baseline_cnn(filters=(4,), dense_units=8, dropout_rate=0.0), learning_rate=1e-2
+        build_baseline_cnn(filters=(4,), dense_units=8, dropout_rate=0.0), recipe(learning_rate=1e-2)
     )
+
+
+#: A small improved-style recipe that trains in a second on tiny_data.
+SMALL_IMPROVED = IMPROVED_RECIPE.replace(filters=(4,), dense_units=8)
 
 
 class Interrupt(keras.callbacks.Callback):
@@ -55,7 +64,7 @@ def test_compile_model_sets_loss_and_metric():
     assert isinstance(model.optimizer, keras.optimizers.Adam)
     assert current_learning_rate(model) == pytest.approx(1e-2)
     with pytest.raises(ValueError, match=r"learning_rate must be a positive number"):
-        compile_model(build_baseline_cnn(), learning_rate=0)
+        recipe(learning_rate=0)
 
 
 class _NoFloatVariable:
@@ -141,9 +150,11 @@ def test_the_improved_models_flips_follow_the_seed(tiny_data):
         return np.asarray(model.get_layer("augmentation")(images.astype("float32"), training=True))
 
     np.testing.assert_array_equal(
-        flipped(build_improved_model(seed=7)), flipped(build_improved_model(seed=7))
+        flipped(IMPROVED_RECIPE.build_model(seed=7)), flipped(IMPROVED_RECIPE.build_model(seed=7))
     )
-    np.testing.assert_array_equal(flipped(build_improved_model()), flipped(build_improved_model(seed=42)))
+    np.testing.assert_array_equal(
+        flipped(IMPROVED_RECIPE.build_model()), flipped(IMPROVED_RECIPE.build_model(seed=42))
+    )
 
 
 def _drive(callbacks, values, monitor="val_accuracy"):
@@ -204,7 +215,7 @@ def test_cosine_schedule_checks_name_their_argument():
     assert float(cosine_schedule(**options, final_fraction=0.0)(30)) == pytest.approx(0.0, abs=1e-12)
 
 
-def test_fit_model_defaults_are_notebook_03s(tmp_path, tiny_data, monkeypatch):
+def test_fit_model_follows_notebook_03s_recipe_by_default(tmp_path, tiny_data, monkeypatch):
     from fmnist_utils import training
 
     seen = {}
@@ -219,14 +230,16 @@ def test_fit_model_defaults_are_notebook_03s(tmp_path, tiny_data, monkeypatch):
     )
     model = small_model()
     fit = model.fit
-    monkeypatch.setattr(model, "fit", lambda *a, **o: seen.update(verbose=o["verbose"]) or fit(*a, **o))
-    fit_model(model, *tiny_data, epochs=1, run_dir=tmp_path / "run")
+    monkeypatch.setattr(
+        model, "fit", lambda *a, **o: seen.update(verbose=o["verbose"], epochs=o["epochs"]) or fit(*a, **o)
+    )
+    fit_model(model, *tiny_data, recipe(epochs=1), run_dir=tmp_path / "run")
     assert (seen["patience"], seen["reduce_lr_patience"], seen["monitor"]) == (4, 2, "val_loss")
     assert (seen["dataset"]["batch_size"], seen["dataset"]["seed"], seen["verbose"]) == (128, 42, 2)
-    assert (seen["dataset"]["shuffle"], seen["tensorboard"]) == (True, True)
+    assert (seen["dataset"]["shuffle"], seen["tensorboard"], seen["epochs"]) == (True, True, 1)
     seen.clear()
-    options = {"monitor": "val_accuracy", "reduce_lr_patience": None, "tensorboard": False, "seed": 3}
-    fit_model(model, *tiny_data, epochs=1, run_dir=tmp_path / "other", verbose=0, **options)
+    changed = recipe(epochs=1, monitor="val_accuracy", schedule="constant")
+    fit_model(model, *tiny_data, changed, run_dir=tmp_path / "other", tensorboard=False, seed=3, verbose=0)
     assert {key: seen[key] for key in ("monitor", "reduce_lr_patience", "tensorboard")} == {
         "monitor": "val_accuracy",
         "reduce_lr_patience": None,
@@ -235,16 +248,14 @@ def test_fit_model_defaults_are_notebook_03s(tmp_path, tiny_data, monkeypatch):
     assert (seen["dataset"]["seed"], seen["verbose"]) == (3, 0)
     (images, labels), _ = tiny_data
     with pytest.raises(ValueError, match=r"^train images must have dtype uint8"):
-        fit_model(model, (images / 255.0, labels), None, epochs=1, run_dir=tmp_path / "bad")
+        fit_model(model, (images / 255.0, labels), None, recipe(epochs=1), run_dir=tmp_path / "bad")
 
 
 def test_compile_model_defaults_to_adams_rate_and_names_a_bad_one():
     assert current_learning_rate(compile_model(build_baseline_cnn())) == pytest.approx(1e-3)
     for bad in (0, "1e-3"):
-        with pytest.raises(
-            ValueError, match=rf"^learning_rate must be a positive number or a schedule, got {bad!r}\.$"
-        ):
-            compile_model(build_baseline_cnn(), learning_rate=bad)
+        with pytest.raises(ValueError, match=rf"^learning_rate must be a positive number, got {bad!r}\.$"):
+            recipe(learning_rate=bad)
     with pytest.raises(ValueError, match=r"^learning_rate must be a positive number, got 0\.$"):
         cosine_schedule(learning_rate=0, epochs=3, steps_per_epoch=10)
 
@@ -254,7 +265,9 @@ def test_fit_model_writes_every_artifact_and_measures(tmp_path, tiny_data):
     run_dir = tmp_path / "run"
     model = small_model()
     start = time.perf_counter()
-    result = fit_model(model, *tiny_data, epochs=3, batch_size=16, run_dir=run_dir, patience=None, verbose=0)
+    result = fit_model(
+        model, *tiny_data, recipe(epochs=3, batch_size=16, patience=None), run_dir=run_dir, verbose=0
+    )
     wall_seconds = time.perf_counter() - start
     assert result.epochs_run == 3
     assert set(result.history) >= {"loss", "accuracy", "val_loss", "val_accuracy"}
@@ -282,7 +295,7 @@ def test_fit_model_without_a_run_dir_writes_to_the_work_folder_not_the_working_f
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
-    result = fit_model(small_model(), *tiny_data, epochs=1, batch_size=16, patience=None, verbose=0)
+    result = fit_model(small_model(), *tiny_data, recipe(epochs=1, batch_size=16, patience=None), verbose=0)
     assert result.run_dir == tmp_path / "work/runs/model"
     assert (result.run_dir / "training_log.csv").is_file()
     assert list(elsewhere.iterdir()) == []
@@ -290,9 +303,11 @@ def test_fit_model_without_a_run_dir_writes_to_the_work_folder_not_the_working_f
 
 def test_early_stopping_restores_best_weights(tmp_path, tiny_data):
     keras.utils.set_random_seed(0)
-    model = compile_model(build_baseline_cnn(filters=(4,), dense_units=8), learning_rate=0.5)  # Diverges.
+    model = compile_model(
+        build_baseline_cnn(filters=(4,), dense_units=8), recipe(learning_rate=0.5)
+    )  # Diverges.
     result = fit_model(
-        model, *tiny_data, epochs=8, batch_size=16, run_dir=tmp_path / "r", patience=1, verbose=0
+        model, *tiny_data, recipe(epochs=8, batch_size=16, patience=1), run_dir=tmp_path / "r", verbose=0
     )
     assert result.epochs_run < 8
     best = min(result.history["val_loss"])
@@ -313,10 +328,8 @@ def test_interrupted_run_resumes_from_its_last_epoch(tmp_path, tiny_data):
         fit_model(
             model,
             *tiny_data,
-            epochs=5,
-            batch_size=16,
+            recipe(epochs=5, batch_size=16, patience=None),
             run_dir=run_dir,
-            patience=None,
             tensorboard=False,
             extra_callbacks=[Interrupt(at_epoch=3)],
             verbose=0,
@@ -342,10 +355,8 @@ def test_interrupted_run_resumes_from_its_last_epoch(tmp_path, tiny_data):
     result = fit_model(
         fresh,
         *tiny_data,
-        epochs=5,
-        batch_size=16,
+        recipe(epochs=5, batch_size=16, patience=None),
         run_dir=run_dir,
-        patience=None,
         tensorboard=False,
         extra_callbacks=[Spy()],
         verbose=0,
@@ -372,10 +383,8 @@ def test_a_new_run_in_the_same_folder_starts_a_new_log(tmp_path, tiny_data):
         fit_model(
             small_model(),
             *tiny_data,
-            epochs=epochs,
-            batch_size=16,
+            recipe(epochs=epochs, batch_size=16, patience=None),
             run_dir=run_dir,
-            patience=None,
             tensorboard=False,
             verbose=0,
         )
@@ -385,24 +394,73 @@ def test_a_new_run_in_the_same_folder_starts_a_new_log(tmp_path, tiny_data):
 
 def test_fit_model_refuses_uncompiled_model_and_bad_input(tmp_path, tiny_data):
     with pytest.raises(ValueError, match=r"the model is not compiled"):
-        fit_model(build_baseline_cnn(), *tiny_data, epochs=1, run_dir=tmp_path)
+        fit_model(build_baseline_cnn(), *tiny_data, recipe(epochs=1), run_dir=tmp_path)
     (images, labels), validation = tiny_data
     with pytest.raises(ValueError, match=r"train images must have dtype uint8"):
-        fit_model(small_model(), (images / 255.0, labels), validation, epochs=1, run_dir=tmp_path)
+        fit_model(small_model(), (images / 255.0, labels), validation, recipe(epochs=1), run_dir=tmp_path)
     with pytest.raises(ValueError, match=r"validation labels must lie in 0\.\.9"):
         fit_model(
-            small_model(), (images, labels), (validation[0], validation[1] + 10), epochs=1, run_dir=tmp_path
+            small_model(),
+            (images, labels),
+            (validation[0], validation[1] + 10),
+            recipe(epochs=1),
+            run_dir=tmp_path,
         )
     with pytest.raises(ValueError, match=r"epochs must be a positive integer"):
-        fit_model(small_model(), (images, labels), validation, epochs=0, run_dir=tmp_path)
+        fit_model(small_model(), (images, labels), validation, recipe(epochs=0), run_dir=tmp_path)
 
 
-def test_train_baseline_uses_the_recipe(tmp_path, tiny_data):
+def test_train_model_trains_the_baseline_recipe(tmp_path, tiny_data):
     keras.utils.set_random_seed(0)
-    model, result = train_baseline(*tiny_data, epochs=1, run_dir=tmp_path / "baseline", verbose=0)
+    model, result = train_model(recipe(epochs=1), *tiny_data, run_dir=tmp_path / "baseline", verbose=0)
     assert model.name == "baseline_cnn"
-    assert current_learning_rate(model) == pytest.approx(BASELINE_RECIPE["learning_rate"])
+    assert current_learning_rate(model) == pytest.approx(BASELINE_RECIPE.learning_rate)
     assert result.epochs_run == 1
+
+
+def test_recipes_are_frozen_checked_and_changed_by_copy():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        BASELINE_RECIPE.epochs = 3
+    assert BASELINE_RECIPE.replace(epochs=3).epochs == 3
+    assert BASELINE_RECIPE.epochs == 15
+    for changes, message in [
+        ({"model": "resnet"}, r"model must be 'baseline' or 'improved'"),
+        ({"schedule": "linear"}, r"schedule must be one of \('plateau', 'constant', 'cosine'\)"),
+        ({"block_dropout": 0.1}, r"the baseline CNN has no dropout after its blocks"),
+        ({"epochs": 0}, r"^epochs must be a positive integer"),
+        ({"batch_size": 0}, r"^batch_size must be a positive integer"),
+        ({"label_smoothing": 1.0}, r"label_smoothing must be a number in \[0, 1\)"),
+        ({"patience": 0}, r"patience must be a positive integer"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            recipe(**changes)
+    with pytest.raises(TypeError, match="epoch"):
+        recipe(epoch=3)
+
+
+def test_the_recipes_are_notebook_03s_and_05s():
+    assert (BASELINE_RECIPE.epochs, BASELINE_RECIPE.batch_size, BASELINE_RECIPE.learning_rate) == (
+        15,
+        128,
+        1e-3,
+    )
+    assert (BASELINE_RECIPE.patience, BASELINE_RECIPE.schedule, BASELINE_RECIPE.monitor) == (
+        4,
+        "plateau",
+        "val_loss",
+    )
+    assert (IMPROVED_RECIPE.epochs, IMPROVED_RECIPE.learning_rate, IMPROVED_RECIPE.schedule) == (
+        30,
+        2e-3,
+        "cosine",
+    )
+    assert (IMPROVED_RECIPE.patience, IMPROVED_RECIPE.monitor, IMPROVED_RECIPE.label_smoothing) == (
+        None,
+        "val_accuracy",
+        0.1,
+    )
+    assert BASELINE_RECIPE.build_model().count_params() == 421_642  # Notebook 02's baseline.
+    assert IMPROVED_RECIPE.build_model().count_params() == 391_850
 
 
 def test_load_model_errors(tmp_path):
@@ -433,17 +491,19 @@ def test_cosine_schedule_without_warmup_and_errors():
         cosine_schedule(learning_rate=1e-3, epochs=3, steps_per_epoch=0)
 
 
-def test_compile_model_accepts_a_schedule(tmp_path, tiny_data):
-    schedule = cosine_schedule(learning_rate=1e-2, epochs=2, steps_per_epoch=3, warmup_epochs=0)
-    model = compile_model(build_baseline_cnn(filters=(4,), dense_units=8), learning_rate=schedule)
+def test_compile_model_follows_a_cosine_recipe(tmp_path, tiny_data):
+    model = build_baseline_cnn(filters=(4,), dense_units=8)
+    compile_model(
+        model, recipe(learning_rate=1e-2, schedule="cosine", epochs=2, warmup_epochs=0), steps_per_epoch=3
+    )
+    assert float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)) == pytest.approx(1e-2)
+    with pytest.raises(ValueError, match="a cosine schedule needs steps_per_epoch"):
+        compile_model(build_baseline_cnn(), recipe(schedule="cosine"))
     result = fit_model(
         model,
         *tiny_data,
-        epochs=2,
-        batch_size=16,
+        recipe(epochs=2, batch_size=16, patience=None, schedule="constant"),
         run_dir=tmp_path / "r",
-        patience=None,
-        reduce_lr_patience=None,
         tensorboard=False,
         verbose=0,
     )
@@ -491,7 +551,7 @@ def test_a_fit_too_fast_to_time_reports_no_throughput(tmp_path, tiny_data, monke
         training.time, "perf_counter", itertools.count(0.0, step).__next__ if step else lambda: 0.0
     )
     result = fit_model(
-        small_model(), *tiny_data, epochs=1, batch_size=16, run_dir=tmp_path / "run", verbose=0
+        small_model(), *tiny_data, recipe(epochs=1, batch_size=16), run_dir=tmp_path / "run", verbose=0
     )
     if expected == "nan":
         assert result.seconds == 0
@@ -504,15 +564,12 @@ def test_a_fit_too_fast_to_time_reports_no_throughput(tmp_path, tiny_data, monke
 def test_the_best_epoch_by_accuracy_is_the_highest(tmp_path, tiny_data):
     keras.utils.set_random_seed(0)
     model = compile_model(
-        build_baseline_cnn(filters=(4,), dense_units=8, dropout_rate=0.0), learning_rate=3e-3
+        build_baseline_cnn(filters=(4,), dense_units=8, dropout_rate=0.0), recipe(learning_rate=3e-3)
     )
     result = fit_model(
         model,
         *tiny_data,
-        epochs=4,
-        batch_size=16,
-        monitor="val_accuracy",
-        patience=None,
+        recipe(epochs=4, batch_size=16, monitor="val_accuracy", patience=None),
         run_dir=tmp_path,
         verbose=0,
     )
@@ -522,25 +579,22 @@ def test_the_best_epoch_by_accuracy_is_the_highest(tmp_path, tiny_data):
 
 
 def test_compile_model_with_label_smoothing_saves_and_loads(tmp_path, tiny_data):
-    model = compile_model(build_baseline_cnn(filters=(4,), dense_units=8), label_smoothing=0.2)
+    model = compile_model(build_baseline_cnn(filters=(4,), dense_units=8), recipe(label_smoothing=0.2))
     assert isinstance(model.loss, SmoothedSparseCrossentropy)
     assert model.loss.label_smoothing == pytest.approx(0.2)
     assert isinstance(small_model().loss, keras.losses.SparseCategoricalCrossentropy)
-    fit_model(model, *tiny_data, epochs=1, run_dir=tmp_path / "run", tensorboard=False, verbose=0)
+    fit_model(model, *tiny_data, recipe(epochs=1), run_dir=tmp_path / "run", tensorboard=False, verbose=0)
     model.save(tmp_path / "smoothed.keras")
     loaded = load_model(tmp_path / "smoothed.keras")
     assert loaded.loss.label_smoothing == pytest.approx(0.2)
-    with pytest.raises(ValueError, match=r"label_smoothing must be a number in \[0, 1\)"):
-        compile_model(build_baseline_cnn(), label_smoothing=-0.1)
 
 
 def test_elapsed_times_and_seconds_to_reach(tmp_path, tiny_data):
     result = fit_model(
         small_model(),
         *tiny_data,
-        epochs=3,
+        recipe(epochs=3, patience=None),
         run_dir=tmp_path / "run",
-        patience=None,
         tensorboard=False,
         verbose=0,
     )
@@ -559,69 +613,60 @@ def test_elapsed_times_and_seconds_to_reach(tmp_path, tiny_data):
 @pytest.mark.parametrize(
     ("schedule", "rate_is_a_schedule"), [("constant", False), ("plateau", False), ("cosine", True)]
 )
-def test_train_with_recipe_schedules(tmp_path, tiny_data, schedule, rate_is_a_schedule):
+def test_train_model_schedules(tmp_path, tiny_data, schedule, rate_is_a_schedule):
     model = build_baseline_cnn(filters=(4,), dense_units=8, dropout_rate=0.0)
-    result = train_with_recipe(
-        model,
-        *tiny_data,
-        recipe={"schedule": schedule, "epochs": 2, "batch_size": 16, "label_smoothing": 0.0},
-        run_dir=tmp_path / "run",
-        verbose=0,
+    changes = {"schedule": schedule, "epochs": 2, "batch_size": 16, "label_smoothing": 0.0}
+    model, result = train_model(
+        IMPROVED_RECIPE.replace(**changes), *tiny_data, model=model, run_dir=tmp_path / "run", verbose=0
     )
     assert result.epochs_run == 2  # No early stopping: every run trains for all its epochs.
     is_schedule = isinstance(model.optimizer._learning_rate, keras.optimizers.schedules.LearningRateSchedule)
     assert is_schedule is rate_is_a_schedule
     if schedule == "cosine":
         # Two epochs of 3 steps, one of warm-up: the rate ends at 1% of the peak.
-        peak = IMPROVED_RECIPE["learning_rate"]
+        peak = IMPROVED_RECIPE.learning_rate
         assert current_learning_rate(model) == pytest.approx(0.01 * peak, rel=1e-3)
     else:
-        assert current_learning_rate(model) == pytest.approx(IMPROVED_RECIPE["learning_rate"])
+        assert current_learning_rate(model) == pytest.approx(IMPROVED_RECIPE.learning_rate)
     assert (tmp_path / "run" / "best.keras").is_file()
 
 
-def test_train_with_recipe_plateau_halves_the_rate(tmp_path, tiny_data):
-    model = build_baseline_cnn(filters=(4,), dense_units=8, dropout_rate=0.0)
+def test_train_model_plateau_halves_the_rate(tmp_path, tiny_data):
     # A rate of 1e-9 makes no progress, so the plateau rule halves it after 2 epochs.
-    result = train_with_recipe(
-        model,
-        *tiny_data,
-        recipe={"schedule": "plateau", "epochs": 4, "batch_size": 16, "learning_rate": 1e-9},
-        run_dir=tmp_path / "run",
-        verbose=0,
+    changes = {"schedule": "plateau", "epochs": 4, "batch_size": 16, "learning_rate": 1e-9}
+    _, result = train_model(
+        SMALL_IMPROVED.replace(**changes), *tiny_data, run_dir=tmp_path / "run", verbose=0
     )
     assert result.history["learning_rate"][0] == pytest.approx(1e-9)
     assert result.history["learning_rate"][-1] < 1e-9
 
 
-def test_train_with_recipe_errors(tmp_path, tiny_data):
-    with pytest.raises(ValueError, match=r"unknown recipe keys \['epoch'\]"):
-        train_with_recipe(small_model(), *tiny_data, recipe={"epoch": 3}, run_dir=tmp_path)
-    with pytest.raises(ValueError, match=r"schedule must be one of \('constant', 'plateau', 'cosine'\)"):
-        train_with_recipe(small_model(), *tiny_data, recipe={"schedule": "linear"}, run_dir=tmp_path)
-
-
-def test_build_improved_model_follows_the_recipe():
-    model = build_improved_model()
+def test_build_model_follows_the_recipe():
+    model = IMPROVED_RECIPE.build_model()
     assert model.get_layer("augmentation").layers[0].__class__.__name__ == "RandomFlip"
-    assert model.get_layer("block_dropout1").rate == IMPROVED_RECIPE["block_dropout"]
-    assert model.get_layer("dropout").rate == IMPROVED_RECIPE["dropout_rate"]
-    plain = build_improved_model({"horizontal_flip": False, "translation": 0.0, "dense_units": 64})
+    assert model.get_layer("block_dropout1").rate == IMPROVED_RECIPE.block_dropout
+    assert model.get_layer("dropout").rate == IMPROVED_RECIPE.dropout_rate
+    plain = IMPROVED_RECIPE.replace(horizontal_flip=False, translation=0.0, dense_units=64).build_model()
     assert "augmentation" not in [layer.name for layer in plain.layers]
     assert plain.get_layer("dense").units == 64
-    shifted = build_improved_model({"horizontal_flip": False, "translation": 0.1})
+    shifted = IMPROVED_RECIPE.replace(horizontal_flip=False, translation=0.1).build_model()
     assert [type(layer).__name__ for layer in shifted.get_layer("augmentation").layers] == [
         "RandomTranslation"
     ]
-    with pytest.raises(ValueError, match=r"unknown recipe keys \['width'\]"):
-        build_improved_model({"width": 3})
+    baseline = recipe(filters=(8,), dense_units=16, dropout_rate=0.1, horizontal_flip=True).build_model()
+    assert baseline.name == "baseline_cnn"
+    assert (baseline.get_layer("conv1").filters, baseline.get_layer("dense").units) == (8, 16)
+    assert baseline.get_layer("dropout1").rate == 0.1
+    assert type(baseline.get_layer("augmentation").layers[0]).__name__ == "RandomFlip"
 
 
-def test_train_improved_uses_the_recipe(tmp_path, tiny_data):
-    model, result = train_improved(*tiny_data, epochs=1, run_dir=tmp_path / "improved", verbose=0)
+def test_train_model_trains_the_improved_recipe(tmp_path, tiny_data):
+    model, result = train_model(
+        SMALL_IMPROVED.replace(epochs=1), *tiny_data, run_dir=tmp_path / "improved", verbose=0
+    )
     assert model.name == "improved_cnn"
     assert isinstance(model.loss, SmoothedSparseCrossentropy)
-    assert model.loss.label_smoothing == IMPROVED_RECIPE["label_smoothing"]
+    assert model.loss.label_smoothing == IMPROVED_RECIPE.label_smoothing
     assert result.epochs_run == 1
     assert (tmp_path / "improved" / "best.keras").is_file()
 
@@ -629,7 +674,9 @@ def test_train_improved_uses_the_recipe(tmp_path, tiny_data):
 def test_final_fit_without_a_validation_set(tmp_path, tiny_data):
     train, _ = tiny_data
     keras.utils.set_random_seed(0)
-    _model, result = train_improved(train, None, epochs=2, run_dir=tmp_path / "refit", verbose=0)
+    _model, result = train_model(
+        SMALL_IMPROVED.replace(epochs=2), train, None, run_dir=tmp_path / "refit", verbose=0
+    )
     assert "accuracy" in result.history
     assert not any(key.startswith("val_") for key in result.history)
     assert result.epochs_run == 2
@@ -640,14 +687,14 @@ def test_final_fit_without_a_validation_set(tmp_path, tiny_data):
         result.seconds_to_reach(0.5)
     # fit_model's monitor falls back to the training metric: val_loss -> loss.
     result = fit_model(
-        small_model(), train, None, epochs=2, batch_size=16, run_dir=tmp_path / "r2", verbose=0
+        small_model(), train, None, recipe(epochs=2, batch_size=16), run_dir=tmp_path / "r2", verbose=0
     )
     assert result.best_epoch == int(np.argmin(result.history["loss"])) + 1
 
 
 def test_fit_model_uses_small_settings_on_a_small_machine(tmp_path, tiny_data, monkeypatch, machine_memory):
     """With MEM_LIMIT under 3 GiB (Binder), validation batches and the shuffle buffer shrink,
-    and free memory goes back to the system after every epoch (ReleaseFreeMemory)."""
+    and free memory goes back to the system after every epoch (_runtime.training_callbacks)."""
     from fmnist_utils import training
 
     calls = []
@@ -659,7 +706,7 @@ def test_fit_model_uses_small_settings_on_a_small_machine(tmp_path, tiny_data, m
 
     releases = []
     monkeypatch.setattr(training, "make_dataset", spy)
-    monkeypatch.setattr(training, "release_free_memory", lambda: releases.append(1) or True)
+    monkeypatch.setattr(_runtime, "release_free_memory", lambda: releases.append(1) or True)
     train = (np.repeat(tiny_data[0][0], 250, axis=0), np.repeat(tiny_data[0][1], 250))  # 12,000 images.
     for limit, expected, released in [(None, (12_000, 512), 0), (str(2 * 2**30), (10_000, 128), 3)]:
         calls.clear()
@@ -671,10 +718,8 @@ def test_fit_model_uses_small_settings_on_a_small_machine(tmp_path, tiny_data, m
             small_model(),
             train,
             tiny_data[1],
-            epochs=2,
-            batch_size=512,
+            recipe(epochs=2, batch_size=512, patience=None),
             run_dir=tmp_path / str(limit),
-            patience=None,
             verbose=0,
         )
         assert (calls[0]["shuffle_buffer"], calls[1]["batch_size"]) == expected
@@ -688,38 +733,67 @@ def traced_graphs() -> int:
 
 
 def test_models_trained_in_a_loop_are_freed_with_their_graphs(tiny_data):
-    """The TensorFlow leak ReleaseTracedGraphs works around: without it, graphs pile up."""
+    """The TensorFlow leak _runtime.TracedGraphRelease works around: without it, graphs pile up."""
     keras.utils.set_random_seed(0)
     x, y = tiny_data[0]
 
     def train(release: bool) -> None:
         model = small_model()
-        model.fit(
-            x, y, epochs=1, batch_size=16, verbose=0, callbacks=[ReleaseTracedGraphs()] if release else []
-        )
+        callbacks = _runtime.training_callbacks(small_machine=False) if release else []
+        model.fit(x, y, epochs=1, batch_size=16, verbose=0, callbacks=callbacks)
         model.predict(x[:4], verbose=0)
 
     train(True)  # Warm-up: anything created once per process.
+    graphs, gradients = traced_graphs(), custom_gradients()
+    train(False)  # The leak itself, so that this test fails if the release stops doing its job ...
+    leaks = traced_graphs() > graphs and len(custom_gradients()) > len(gradients)
+    # ... or when a TensorFlow past LEAKS_UP_TO still leaks (or one before it no longer does).
+    assert leaks == _runtime.leaks_traced_graphs(tf.__version__), (
+        f"TensorFlow {tf.__version__} {'leaks' if leaks else 'does not leak'}: update _runtime.LEAKS_UP_TO"
+    )
     graphs, gradients = traced_graphs(), custom_gradients()
     for _ in range(3):
         train(True)
     assert traced_graphs() == graphs
     assert custom_gradients() == gradients
 
-    train(False)  # The leak itself, so this test fails if the callback stops doing its job.
-    assert traced_graphs() > graphs
-    assert len(custom_gradients()) > len(gradients)
+
+@pytest.mark.parametrize(
+    ("version", "leaks"),
+    [
+        ("2.16.1", True),
+        ("2.21.0", True),
+        ("2.21.0rc1", True),
+        ("2.22.0", False),
+        ("2.22.0rc0", False),
+        ("3.0", False),
+    ],
+)
+def test_the_traced_graph_release_ends_with_the_releases_that_leak(version, leaks):
+    assert _runtime.leaks_traced_graphs(version) is leaks
 
 
 def test_fit_model_releases_graphs_and_the_model_still_works(tmp_path, tiny_data):
     keras.utils.set_random_seed(0)
     before = custom_gradients()
     model = small_model()
-    options = {"epochs": 2, "batch_size": 16, "patience": None, "verbose": 0}
-    first = fit_model(model, *tiny_data, run_dir=tmp_path / "first", **options)
+    options = {"verbose": 0}
+    first = fit_model(
+        model,
+        *tiny_data,
+        recipe(epochs=2, batch_size=16, patience=None),
+        **options,
+        run_dir=tmp_path / "first",
+    )
     assert custom_gradients() == before
     # Trains on (the step traced already), predicts, saves and loads as before.
-    second = fit_model(model, *tiny_data, run_dir=tmp_path / "second", **options)
+    second = fit_model(
+        model,
+        *tiny_data,
+        recipe(epochs=2, batch_size=16, patience=None),
+        **options,
+        run_dir=tmp_path / "second",
+    )
     assert second.history["loss"][-1] < first.history["loss"][0]
     probabilities = model.predict(tiny_data[1][0], verbose=0)
     model.save(tmp_path / "model.keras")
@@ -728,123 +802,99 @@ def test_fit_model_releases_graphs_and_the_model_still_works(tmp_path, tiny_data
     assert custom_gradients() == before
 
 
-def test_release_traced_graphs_counts_and_does_nothing_without_the_registry(tiny_data, monkeypatch):
-    from fmnist_utils import training
-
+def test_release_traced_graphs_counts_and_leaves_tensorflow_alone_where_it_can(tiny_data, monkeypatch):
     x, y = tiny_data[0]
-    release = ReleaseTracedGraphs()
-    small_model().fit(x, y, epochs=1, batch_size=16, verbose=0, callbacks=[release])
-    assert release.released >= 1  # The training step's gradients (see the class docstring).
 
-    monkeypatch.setattr(training, "_gradient_registry", lambda: None)
-    release = ReleaseTracedGraphs()
-    small_model().fit(x, y, epochs=1, batch_size=16, verbose=0, callbacks=[release])
-    assert release.released == 0
+    def released() -> int:
+        release = _runtime.TracedGraphRelease()
+        small_model().fit(x, y, epochs=1, batch_size=16, verbose=0, callbacks=[release.callback()])
+        return release.released
+
+    assert released() >= 1  # The training step's gradients (see the class docstring).
+    monkeypatch.setattr(_runtime, "_gradient_registry", lambda: None)  # A TensorFlow that changed it.
+    assert released() == 0
+
+    def private_access():
+        raise AssertionError("TensorFlow's private table touched on a release that does not leak")
+
+    monkeypatch.setattr(_runtime, "_gradient_registry", private_access)
+    monkeypatch.setattr(_runtime, "leaks_traced_graphs", lambda version: False)
+    assert released() == 0
 
 
 def spy_on_fit(monkeypatch) -> list[dict]:
-    """Replace ``fit_model`` by a recorder: what a recipe function asks of it, without training."""
+    """Replace ``fit_model`` by a recorder: what train_model asks of it, without training."""
     from fmnist_utils import training
 
     calls = []
 
-    def record(model, train, validation, **options):
-        calls.append({"model": model, "train": train, "validation": validation, **options})
+    def record(model, train, validation, recipe, **options):
+        calls.append({"model": model, "train": train, "validation": validation, "recipe": recipe, **options})
         return "result"
 
     monkeypatch.setattr(training, "fit_model", record)
     return calls
 
 
-def test_train_baseline_passes_notebook_03s_whole_recipe(tiny_data, monkeypatch):
+@pytest.mark.parametrize(
+    ("chosen", "run_folder"), [(BASELINE_RECIPE, "baseline"), (IMPROVED_RECIPE, "improved")]
+)
+def test_train_model_passes_the_whole_recipe(tiny_data, monkeypatch, chosen, run_folder):
     from fmnist_utils.config import get_config
 
     calls = spy_on_fit(monkeypatch)
-    model, result = train_baseline(*tiny_data)
+    model, result = train_model(chosen, *tiny_data)
     [call] = calls
     assert result == "result"
     assert call["model"] is model
-    assert call["train"] is tiny_data[0]
-    assert call["validation"] is tiny_data[1]
-    recipe = {key: call[key] for key in ("epochs", "batch_size", "patience", "reduce_lr_patience")}
-    assert recipe == {key: BASELINE_RECIPE[key] for key in recipe}
-    assert call["run_dir"] == get_config().run_dir("baseline")  # The work folder's runs/.
-    assert call["run_dir"].name.startswith("baseline")
-    assert (call["tensorboard"], call["verbose"]) == (False, 2)
-    assert current_learning_rate(model) == pytest.approx(BASELINE_RECIPE["learning_rate"])
-    train_baseline(*tiny_data, epochs=3, run_dir="elsewhere", tensorboard=True, verbose=0)
-    assert {key: calls[1][key] for key in ("epochs", "run_dir", "tensorboard", "verbose")} == {
-        "epochs": 3,
+    assert (call["train"], call["validation"], call["recipe"]) == (*tiny_data, chosen)
+    assert call["run_dir"] == get_config().run_dir(run_folder)  # The work folder's runs/.
+    assert (call["tensorboard"], call["seed"], call["verbose"]) == (False, 42, 2)
+    assert current_learning_rate(model) == pytest.approx(
+        chosen.learning_rate if chosen.schedule != "cosine" else 0.0
+    )  # A cosine schedule starts its warm-up at 0.
+    given = build_baseline_cnn(filters=(4,), dense_units=8)
+    again, _ = train_model(
+        chosen, *tiny_data, model=given, run_dir="elsewhere", seed=3, tensorboard=True, verbose=0
+    )
+    assert again is given
+    assert {key: calls[1][key] for key in ("run_dir", "seed", "tensorboard", "verbose")} == {
         "run_dir": "elsewhere",
+        "seed": 3,
         "tensorboard": True,
         "verbose": 0,
     }
 
 
 @pytest.mark.parametrize(
-    ("schedule", "reduce_lr_patience"), [("plateau", 2), ("constant", None), ("cosine", None)]
+    ("chosen", "expected"),
+    [
+        *(
+            (SMALL_IMPROVED.replace(schedule=schedule), ("val_accuracy", None, reduce_lr_patience))
+            for schedule, reduce_lr_patience in [("plateau", 2), ("constant", None), ("cosine", None)]
+        ),
+        (recipe(filters=(4,), dense_units=8), ("val_loss", 4, 2)),  # Notebook 03's callbacks.
+    ],
 )
-def test_train_with_recipe_trains_every_epoch_and_keeps_the_best_by_validation_accuracy(
-    tiny_data, monkeypatch, schedule, reduce_lr_patience
-):
-    calls = spy_on_fit(monkeypatch)
-    model = build_baseline_cnn(filters=(4,), dense_units=8)
-    recipe = {"schedule": schedule, "epochs": 3, "batch_size": 16}
-    assert train_with_recipe(model, *tiny_data, recipe=recipe, run_dir="run", verbose=0) == "result"
-    [call] = calls
-    assert call["validation"] is tiny_data[1]
-    assert {
-        key: call[key] for key in ("epochs", "batch_size", "monitor", "patience", "reduce_lr_patience")
-    } == {
-        "epochs": 3,
-        "batch_size": 16,
-        "monitor": "val_accuracy",
-        "patience": None,  # No early stopping: runs compare at the same budget.
-        "reduce_lr_patience": reduce_lr_patience,
-    }
-    assert (call["run_dir"], call["tensorboard"], call["verbose"]) == ("run", False, 0)
-    train_with_recipe(model, *tiny_data, recipe=recipe, epochs=1, tensorboard=True)
-    assert (calls[1]["epochs"], calls[1]["tensorboard"], calls[1]["verbose"]) == (1, True, 2)
-
-
-def test_train_improved_passes_its_recipe_and_run_folder(tiny_data, monkeypatch):
-    from fmnist_utils.config import get_config
-
-    calls = spy_on_fit(monkeypatch)
-    model, result = train_improved(*tiny_data, recipe={"dense_units": 32, "epochs": 4})
-    [call] = calls
-    assert (result, call["model"]) == ("result", model)
-    assert (call["train"], call["validation"]) == tiny_data
-    assert model.get_layer("dense").units == 32
-    assert (call["epochs"], call["batch_size"]) == (4, IMPROVED_RECIPE["batch_size"])
-    assert call["run_dir"] == get_config().run_dir("improved")
-    assert (call["tensorboard"], call["verbose"]) == (False, 2)
-    train_improved(*tiny_data, epochs=2, run_dir="here", tensorboard=True, verbose=0)
-    assert (calls[1]["epochs"], calls[1]["run_dir"], calls[1]["tensorboard"], calls[1]["verbose"]) == (
-        2,
-        "here",
-        True,
-        0,
-    )
-
-
-def test_release_free_memory_counts_its_calls_and_releases(monkeypatch):
+def test_fit_model_follows_the_recipe(tmp_path, tiny_data, monkeypatch, chosen, expected):
     from fmnist_utils import training
 
-    answers = iter([True, False, True])
-    monkeypatch.setattr(training, "release_free_memory", lambda: next(answers))
-    callback = training.ReleaseFreeMemory()
-    assert (callback.calls, callback.released) == (0, 0)
-    callback.on_epoch_end(0)
-    callback.on_epoch_end(1)
-    callback.on_train_end()
-    assert (callback.calls, callback.released) == (3, 2)
+    asked = {}
+    original = training.standard_callbacks
 
+    def spy(run_dir, **options):
+        asked.update(options)
+        return original(run_dir, **options)
 
-@pytest.mark.parametrize(("key", "message"), [("epochs", "epochs"), ("batch_size", "batch_size")])
-def test_train_with_recipe_names_a_bad_number(tiny_data, key, message):
-    with pytest.raises(ValueError, match=rf"^{message} must be a positive integer"):
-        train_with_recipe(small_model(), *tiny_data, recipe={key: 0}, run_dir="unused")
+    monkeypatch.setattr(training, "standard_callbacks", spy)
+    _, result = train_model(
+        chosen.replace(epochs=3, batch_size=16), *tiny_data, run_dir=tmp_path / "run", verbose=0
+    )
+    assert result.epochs_run == 3
+    assert (asked["monitor"], asked["patience"], asked["reduce_lr_patience"]) == expected
+    assert asked["tensorboard"] is False
+    pick = np.argmax if "acc" in expected[0] else np.argmin
+    assert result.best_epoch == int(pick(result.history[expected[0]])) + 1
 
 
 def test_load_model_refuses_a_model_that_would_run_code(tmp_path):

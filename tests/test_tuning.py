@@ -13,7 +13,7 @@ from fmnist_utils.tuning import SEARCH_SPACE, ImprovedCNNHyperModel, run_search,
 
 def test_the_recipe_values_are_in_the_search_space():
     for key, values in SEARCH_SPACE.items():
-        assert IMPROVED_RECIPE[key] in values, key
+        assert getattr(IMPROVED_RECIPE, key) in values, key
 
 
 def test_hypermodel_builds_the_chosen_settings():
@@ -37,7 +37,11 @@ def test_hypermodel_builds_the_chosen_settings():
 
 @pytest.mark.parametrize(
     ("space", "message"),
-    [({"width": (1, 2)}, r"unknown search keys \['width'\]"), ({"dropout_rate": ()}, "non-empty tuple")],
+    [
+        ({"width": (1, 2)}, r"unknown search keys \['width'\]"),
+        ({"epochs": (1, 2)}, r"unknown search keys \['epochs'\]"),  # The search's own, not a trial's.
+        ({"dropout_rate": ()}, "non-empty tuple"),
+    ],
 )
 def test_hypermodel_errors(space, message):
     with pytest.raises(ValueError, match=message):
@@ -71,10 +75,10 @@ def test_search_runs_ranks_and_reloads(tmp_path, tiny_data):
 
 
 def test_search_hands_free_memory_back_on_a_small_machine(tmp_path, tiny_data, monkeypatch, machine_memory):
-    from fmnist_utils import training
+    from fmnist_utils import _runtime
 
     releases = []
-    monkeypatch.setattr(training, "release_free_memory", lambda: releases.append(1) or True)
+    monkeypatch.setattr(_runtime, "release_free_memory", lambda: releases.append(1) or True)
     space = {"block_dropout": (0.0,), "learning_rate": (1e-3,)}
     machine_memory(16 * 2**30)
     run_search(*tiny_data, directory=tmp_path / "big", max_trials=1, epochs=2, search_space=space)

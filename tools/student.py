@@ -1,6 +1,6 @@
 """Student versions of the notebooks: the solutions taken out, everything else kept.
 
-``python -m fmnist_utils student notebooks/ student/`` (or ``make student``) reads every
+``python tools/student.py notebooks/ student/`` (or ``make student``) reads every
 numbered notebook and writes its student version. In each cell tagged ``solution``, the
 code between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` (nbgrader's markers) becomes::
 
@@ -23,8 +23,10 @@ Files already in the output folder are never overwritten unless ``force=True``
 
 from __future__ import annotations
 
+import argparse
 import copy
 import os
+import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -200,3 +202,34 @@ def write_student_versions(
         finally:
             Path(temporary).unlink(missing_ok=True)
     return list(targets.values())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``python tools/student.py SOURCE OUTPUT [--force]``; return the exit status."""
+    parser = argparse.ArgumentParser(
+        prog="python tools/student.py",
+        description=(
+            "Write the student version of every numbered notebook of SOURCE (a folder, or one "
+            "notebook) into OUTPUT: the code between ### BEGIN SOLUTION and ### END SOLUTION "
+            "becomes '# YOUR CODE HERE' and 'raise NotImplementedError()', hidden tests are "
+            "removed, the outputs of solution and graded check cells are cleared, every other "
+            "cell is kept as it is."
+        ),
+    )
+    parser.add_argument("source", help="folder of notebooks (or one notebook), e.g. notebooks/")
+    parser.add_argument("output", help="folder to write the student versions into, e.g. student/")
+    parser.add_argument("--force", action="store_true", help="overwrite files already in OUTPUT")
+    arguments = parser.parse_args(argv)
+    try:
+        written = write_student_versions(arguments.source, arguments.output, force=arguments.force)
+    except (FileExistsError, FileNotFoundError, StudentVersionError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    for path in written:
+        print(f"wrote {path}")
+    print(f"{len(written)} student notebooks in {arguments.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -6,7 +6,7 @@ The repository's address is written once, in ``pyproject.toml``::
     Repository = "https://github.com/OWNER/NAME"
 
 An instructor who forks the course changes that line and runs ``make badges`` (that is,
-``python -m fmnist_utils badges``). It rewrites, from the address and the branch:
+``python tools/badges.py``). It rewrites, from the address and the branch:
 
 - each numbered notebook's badge line, just under its title: "Open in Colab" for that
   notebook and "launch binder" opening that notebook in JupyterLab;
@@ -21,9 +21,12 @@ its notebook's path; the test suite fails on any.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
+import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -245,3 +248,38 @@ def find_problems(root: str | os.PathLike[str] = ".", branch: str = DEFAULT_BRAN
         for path in _planned_changes(root, repository)
     )
     return problems
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``python tools/badges.py [--check] [--branch BRANCH]`` in the repository root."""
+    parser = argparse.ArgumentParser(
+        prog="python tools/badges.py",
+        description=(
+            "Read the repository's address from [project.urls] Repository in pyproject.toml and "
+            "rewrite from it every notebook's Colab and Binder badges, the README's badges and "
+            "links, and the Setup cells' install URL. Run it in the repository root."
+        ),
+    )
+    parser.add_argument("--branch", default="main", help="branch the badges open (default: main)")
+    parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if anything disagrees")
+    arguments = parser.parse_args(argv)
+    try:
+        repository = read_repository(".", arguments.branch)
+        if arguments.check:
+            problems = find_problems(".", arguments.branch)
+            print(*problems, sep="\n", end="\n" if problems else "")
+            print(f"{len(problems)} badge problems ({repository.url}, branch {repository.branch})")
+            return 1 if problems else 0
+        changed = update_badges(".", arguments.branch)
+    except (OSError, ValueError, RuntimeError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    for path in changed:
+        print(f"rewrote {path}")
+    where = f"{repository.url} (branch {repository.branch})"
+    print(f"{len(changed)} files changed; badges and install URLs point at {where}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
