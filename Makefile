@@ -103,6 +103,7 @@ execute: $(VENV)/.installed-dev  ## Run the notebooks in full mode, saving their
 bench: $(VENV)/.installed  ## Run the benchmarks; they print their figures.
 	$(BIN)/python benchmarks/data_loading.py
 	$(BIN)/python benchmarks/baseline_training.py
+	$(BIN)/python benchmarks/training_profile.py
 	$(BIN)/python benchmarks/model_comparison.py
 
 # Mutation testing takes about 1.5 hours on 2 cores: not part of `make test`. Its summary,

@@ -1046,10 +1046,11 @@ def exercise_05_3(
 
 exercise_05_4 = _open_ended(
     "05.4",
-    "residual blocks in 20 minutes",
+    "a wider network in the same time",
     [
         "gives the parameter count and an epoch time measured without the first epoch's tracing;",
-        "turns it into the number of full epochs that fit in 20 minutes, against the recipe's 30;",
+        "turns it into the number of full epochs that fit in the final model's training time, against the "
+        "recipe's 12;",
         "argues whether more capacity can make up for fewer epochs, and names the run that would decide "
         "(same budget, compared on the validation set).",
     ],

@@ -111,27 +111,25 @@ def _check_blocks(filters: Sequence[int], augmentation: object) -> None:
 def build_improved_cnn(
     *,
     filters: Sequence[int] = (32, 64, 128),
-    convs_per_block: int = 1,
-    residual: bool = False,
-    dense_units: int = 256,
-    block_dropout: float = 0.25,
-    dropout_rate: float = 0.5,
+    convs_per_block: Sequence[int] = (1, 2, 2),
+    dropout_rate: float = 0.0,
     augmentation: keras.Model | None = None,
     num_classes: int = NUM_CLASSES,
     name: str = "improved_cnn",
 ) -> keras.Model:
-    """Build a deeper CNN with batch normalization (Functional API).
+    """Build a wider, deeper CNN with batch normalization, fast on a CPU (Functional API).
 
-    For notebook 05. ``Rescaling`` to [0, 1], the optional ``augmentation``, for each entry
-    of ``filters`` a block (:func:`_improved_block`), ``MaxPooling2D(2)`` and ``Dropout``, then
-    ``Flatten -> Dense -> BatchNormalization -> ReLU -> Dropout -> Dense(softmax)``.
+    Taught in notebook 05. ``Rescaling`` to [0, 1], the optional ``augmentation``, then one
+    block per entry of ``filters`` (:func:`_improved_block`): a convolution, ``MaxPooling2D(2)``,
+    ``BatchNormalization`` and ReLU, then the block's further convolutions, each followed by
+    batch normalization and ReLU, at the pooled size. Normalizing *after* pooling does a quarter
+    of the work of the usual order (the baseline's, with ``batch_norm=True``), and batch
+    normalization is the slowest layer on a CPU. Then ``Flatten -> Dropout -> Dense(softmax)``:
+    no hidden dense layer, the convolutions do the work.
 
     Args:
         filters: Width of each block; each block halves the image size.
-        convs_per_block: Convolutions per block (at least 2 with ``residual``).
-        residual: Add a shortcut around each block's convolutions.
-        dense_units: Units of the hidden dense layer.
-        block_dropout: Dropout rate after each block.
+        convs_per_block: Convolutions in each block (one number per block, at least 1).
         dropout_rate: Dropout rate before the output layer.
         augmentation: Layers applied to the rescaled images, in training only.
         num_classes: Size of the softmax output.
@@ -141,45 +139,39 @@ def build_improved_cnn(
         An uncompiled ``keras.Model`` for ``uint8`` inputs ``(28, 28, 1)``.
 
     Raises:
-        ValueError: A wrong value (Keras names it), or blocks that would shrink the image
-            below 1x1.
+        ValueError: A wrong value (Keras names it), blocks that would shrink the image below
+            1x1, or not one count of convolutions per block.
     """
     _check_blocks(filters, augmentation)
-    convs_per_block = positive_int(convs_per_block, "convs_per_block")
-    if residual and convs_per_block < 2:
-        raise ValueError("a residual block needs convs_per_block >= 2 (the shortcut skips over them).")
-    dense_units = positive_int(dense_units, "dense_units")
+    if isinstance(convs_per_block, (int, str)) or len(convs_per_block) != len(filters):
+        raise ValueError(
+            f"convs_per_block must give one count per block ({len(filters)}), got {convs_per_block!r}."
+        )
+    for convs in convs_per_block:
+        positive_int(convs, "convs_per_block")
     num_classes = positive_int(num_classes, "num_classes")
 
     inputs = keras.Input(shape=INPUT_SHAPE, name="image")
     x = rescaling_layer()(inputs)
     if augmentation is not None:
         x = augmentation(x)
-    for block, width in enumerate(filters, start=1):
-        x = _improved_block(x, block, width, convs_per_block, residual)
-        x = layers.MaxPooling2D(2, name=f"pool{block}")(x)
-        x = layers.Dropout(block_dropout, name=f"block_dropout{block}")(x)
+    for block, (width, convs) in enumerate(zip(filters, convs_per_block, strict=True), start=1):
+        x = _improved_block(x, block, width, convs)
     x = layers.Flatten(name="flatten")(x)
-    x = layers.Dense(dense_units, use_bias=False, name="dense")(x)
-    x = layers.BatchNormalization(name="dense_norm")(x)
-    x = layers.Activation("relu", name="dense_relu")(x)
     x = layers.Dropout(dropout_rate, name="dropout")(x)
     outputs = layers.Dense(num_classes, activation="softmax", name="class_probabilities")(x)
     return keras.Model(inputs, outputs, name=name)
 
 
-def _improved_block(x, block: int, width: int, convs: int, residual: bool):
-    """``convs`` times Conv2D -> BatchNormalization -> ReLU, the input added back before the
-    last ReLU when ``residual`` (through a 1x1 convolution when the widths differ)."""
-    shortcut = x
+def _improved_block(x, block: int, width: int, convs: int):
+    """``Conv2D -> MaxPooling2D -> BatchNormalization -> ReLU``, then ``convs - 1`` times
+    ``Conv2D -> BatchNormalization -> ReLU``. Batch normalization's running averages move fast
+    (momentum 0.9, Keras' default is 0.99), so that short runs predict well too."""
     for conv in range(1, convs + 1):
         x = layers.Conv2D(width, 3, padding="same", use_bias=False, name=f"conv{block}_{conv}")(x)
-        x = layers.BatchNormalization(name=f"batch_norm{block}_{conv}")(x)
-        if residual and conv == convs:
-            if shortcut.shape[-1] != width:
-                shortcut = layers.Conv2D(width, 1, use_bias=False, name=f"shortcut{block}")(shortcut)
-                shortcut = layers.BatchNormalization(name=f"shortcut_norm{block}")(shortcut)
-            x = layers.Add(name=f"add{block}")([x, shortcut])
+        if conv == 1:
+            x = layers.MaxPooling2D(2, name=f"pool{block}")(x)
+        x = layers.BatchNormalization(momentum=0.9, name=f"batch_norm{block}_{conv}")(x)
         x = layers.Activation("relu", name=f"relu{block}_{conv}")(x)
     return x
 

@@ -64,76 +64,137 @@ def test_model_comparison_quick_setting(real_data_dir, tmp_path):
         "--models",
         "tutorial_dense",
         "improved",
+        "--seeds",
+        "42",
         "--output",
         str(output_file),
         data_dir=real_data_dir,
     )
-    assert "| model | parameters | epochs | s/epoch | train images/s | inference images/s |" in output
+    assert "| model | seeds | training s | vs improved_before | test acc, chosen | plain |" in output
+    assert "| model | parameters | train images/s | inference images/s | training GFLOP/s |" in output
     assert "on CPU (" in output
     figures = json.loads(output_file.read_text())
     assert figures["mode"].startswith("quick")
     assert figures["device_kind"] == "cpu"
-    rows = {row["model"]: row for row in figures["models"]}
-    assert list(rows) == ["tutorial_dense", "improved"]
-    assert rows["tutorial_dense"]["parameters"] == 101_770
+    assert figures["matmul_peak_gflops_per_second"] > 0
+    runs = {run["model"]: run for run in figures["runs"]}
+    assert list(runs) == ["tutorial_dense", "improved"]
+    assert runs["tutorial_dense"]["parameters"] == 101_770
     # Chance is 0.10: the dense model learns from one epoch, a model fed labels out of step does not.
-    assert rows["tutorial_dense"]["test_accuracy"] > 0.3
-    for row in rows.values():
-        assert row["epochs_run"] == 1
-        assert row["training_examples"] == 2_000
+    assert runs["tutorial_dense"]["test_accuracy"] > 0.3
+    for run in runs.values():
+        assert run["seed"] == 42
+        assert run["epochs_run"] == 1
+        assert run["training_examples"] == 2_000
         # One epoch of 2,000 images: the throughput follows from the time it took (the time is
         # rounded to 0.1 s, the throughput to a whole number).
-        product = row["train_images_per_second"] * row["train_seconds"]
-        assert abs(product - 2_000) <= 0.05 * row["train_images_per_second"] + row["train_seconds"]
-        assert row["inference_images_per_second"] > row["train_images_per_second"]  # No backward pass.
-        assert 0.0 <= row["test_accuracy"] <= 1.0  # One epoch: the improved CNN is near chance (0.124).
-        assert row["peak_memory_mib"] > 100
-        assert f"| {row['model']} | {row['parameters']:,} |" in output
+        product = run["train_images_per_second"] * run["train_seconds"]
+        assert abs(product - 2_000) <= 0.05 * run["train_images_per_second"] + run["train_seconds"]
+        assert run["training_gflops_per_second"] > 0
+        assert 0.0 <= run["test_accuracy"] <= 1.0
+        chosen = run["test_accuracy_flip_average" if run["flip_average_chosen"] else "test_accuracy"]
+        assert run["test_accuracy_chosen"] == chosen
+        assert run["peak_memory_mib"] > 100
+        assert f"| {run['model']} | {run['parameters']:,} |" in output
+    assert [row["model"] for row in figures["models"]] == ["tutorial_dense", "improved"]
 
-    # --update retrains only the models named and keeps the other rows as they were.
+    # --update retrains only the models named and keeps the other runs as they were.
     output = run_script(
         "model_comparison.py",
         "--quick",
         "--models",
         "improved_refit",
+        "--seeds",
+        "42",
         "--update",
         "--output",
         str(output_file),
         data_dir=real_data_dir,
     )
-    updated = {row["model"]: row for row in json.loads(output_file.read_text())["models"]}
+    updated = {run["model"]: run for run in json.loads(output_file.read_text())["runs"]}
     assert list(updated) == ["tutorial_dense", "improved", "improved_refit"]
-    assert updated["tutorial_dense"] == rows["tutorial_dense"]
-    assert updated["improved"] == rows["improved"]
+    assert updated["tutorial_dense"] == runs["tutorial_dense"]
+    assert updated["improved"] == runs["improved"]
     refit = updated["improved_refit"]
     assert refit["validation_examples"] == 0
     assert refit["best_val_accuracy"] is None
+    assert refit["flip_average_chosen"] is None
     assert refit["training_examples"] == 2_000
-    assert "| improved_refit | 391,850 |" in output
-    assert "n/a (no validation set)" in output
+    assert "| improved_refit | 1 |" in output
+    assert "| n/a | n/a | n/a | n/a |" in output  # No validation set: no time to any accuracy.
 
 
-def test_model_comparison_target_verdicts():
+def _run(model: str, seed: int, seconds: float, accuracy: float, to_90: float | None) -> dict:
+    return {
+        "model": model,
+        "seed": seed,
+        "parameters": 10,
+        "train_seconds": seconds,
+        "train_images_per_second": 1_000,
+        "inference_images_per_second": 5_000,
+        "training_gflops_per_second": 50.0,
+        "peak_memory_mib": 900,
+        "test_accuracy": accuracy,
+        "test_accuracy_flip_average": accuracy + 0.002,
+        "test_accuracy_chosen": accuracy + 0.002,
+        "seconds_to_90_val": to_90,
+        "seconds_to_92_val": None,
+        "seconds_to_93_val": None,
+        "seconds_to_94_val": None,
+        "validation_examples": 6_000,
+    }
+
+
+def test_model_comparison_summary_over_seeds(capsys):
     module = load_benchmark("model_comparison")
-    row = {"model": "improved", "test_accuracy": 0.9390, "test_accuracy_flip_average": 0.9401}
-    lines = module.target_verdicts([{**row, "train_seconds": 1_100.0}, {"model": "baseline"}])
-    assert len(lines) == 2  # Target and aim, for the improved model only.
-    assert lines[0].startswith("Target (improved) >= 94.0% test accuracy in <= 20 min")
-    assert "met with flip averaging (93.90%, 94.01% with flip averaging, in 18.3 min)" in lines[0]
-    assert "NOT met" in lines[1]
-    too_slow = module.target_verdicts([{**row, "test_accuracy": 0.95, "train_seconds": 1_300.0}])
-    assert "NOT met" in too_slow[0]
-    assert ": met" in too_slow[1]
+    runs = [
+        _run("improved_before", 42, 900.0, 0.940, 100.0),
+        _run("improved_before", 1, 1_100.0, 0.938, 120.0),
+        _run("improved", 42, 300.0, 0.946, 50.0),
+        _run("improved", 1, 200.0, 0.944, None),
+    ]
+    before, after = module.summarize(runs)
+    assert before["time_relative_to_reference"] == 1.0
+    assert after["time_relative_to_reference"] == 0.25  # 250 s against 1,000 s.
+    assert after["seeds"] == [42, 1]
+    assert after["test_accuracy"] == {"mean": 0.945, "min": 0.944, "max": 0.946}
+    assert after["seconds_to_90_val"] == {"mean": 50.0, "reached": 1, "runs": 2}
+    assert before["seconds_to_90_val"] == {"mean": 110.0, "reached": 2, "runs": 2}
+    assert after["seconds_to_94_val"] == {"mean": None, "reached": 0, "runs": 2}
+    module.print_tables([before, after], runs, peak=100.0)
+    table = capsys.readouterr().out
+    assert (
+        "| improved | 2 | 250 | 0.25x | 94.70% (94.60%-94.80%) | 94.50% (94.40%-94.60%) | 50 (1 of 2) |"
+        in table
+    )
+    assert "| improved_before | 2 | 1,000 | 1.00x |" in table
+    assert "| 50.0 | 50.0% | 900 |" in table  # 50 GFLOP/s of a 100 GFLOP/s peak.
+
+
+def test_model_comparison_goal_verdicts():
+    module = load_benchmark("model_comparison")
+    row = {
+        "model": "improved",
+        "train_seconds": 540.0,
+        "test_accuracy_chosen": {"mean": 0.9455, "min": 0.9431, "max": 0.9480},
+    }
+    (line,) = module.goal_verdicts([row, {"model": "baseline"}])  # Improved models only.
+    assert line.startswith("Goal (improved) mean >= 94.5%, no seed under 94.2%, in <= 10 min")
+    assert ": met (94.55% (94.31%-94.80%), 9.0 min)" in line
+    low_seed = {**row, "test_accuracy_chosen": {"mean": 0.9455, "min": 0.9410, "max": 0.9500}}
+    assert "NOT met" in module.goal_verdicts([low_seed])[0]
+    too_slow = {**row, "train_seconds": 660.0}
+    assert "NOT met" in module.goal_verdicts([too_slow])[0]
 
 
 def test_model_comparison_update_needs_an_earlier_run(tmp_path):
     module = load_benchmark("model_comparison")
     with pytest.raises(SystemExit, match="run without --update first"):
-        module._merge_rows(tmp_path / "missing.json", [], mode="full")
+        module._merge_runs(tmp_path / "missing.json", [], mode="full")
     earlier = tmp_path / "earlier.json"
-    earlier.write_text(json.dumps({"mode": "full", "models": []}))
+    earlier.write_text(json.dumps({"mode": "full", "runs": []}))
     with pytest.raises(SystemExit, match="holds a full run, not a quick"):
-        module._merge_rows(earlier, [], mode="quick")
+        module._merge_runs(earlier, [], mode="quick")
 
 
 def test_seed_spread_quick_setting(real_data_dir, tmp_path):
@@ -269,3 +330,33 @@ def test_mutation_report_scores_each_module_and_lists_every_survivor():
     text, _ = report.report(results, equivalents, seconds=None, accepted_reasons=accepted, killed_later=later)
     assert "| `fmnist_utils.data` | 20 | 19 | 1 | 1 | 1 | 0 | 100.0% ✓ | 0 |" in text
     assert "- `fmnist_utils.data.x_g__mutmut_2`: `tests/test_x.py::test_g`" in text
+
+
+def test_training_profile_counts_flops():
+    from keras import layers
+
+    module = load_benchmark("training_profile")
+    conv = layers.Conv2D(64, 3, padding="same")
+    # 14 x 14 outputs x 64 filters x 3 x 3 x 32 inputs multiply-adds, 2 FLOP each.
+    assert module.layer_flops(conv, (None, 14, 14, 32), (None, 14, 14, 64)) == 2 * 14 * 14 * 64 * 9 * 32
+    assert module.layer_flops(layers.Dense(10), (None, 128), (None, 10)) == 2 * 128 * 10
+    assert module.layer_flops(layers.ReLU(), (None, 14, 14, 32), (None, 14, 14, 32)) == 0
+
+
+def test_training_profile_quick_setting(real_data_dir):
+    output = run_script(
+        "training_profile.py",
+        "--models",
+        "baseline",
+        "--repeats",
+        "1",
+        "--images",
+        "512",
+        data_dir=real_data_dir,
+    )
+    assert "## baseline: batch 128, 421,642 parameters, 8.5 MFLOP per image forward" in output
+    assert "| part | ms per step | share of real step | training MFLOP per image | GFLOP/s |" in output
+    for part in ("conv2 (Conv2D) |", "optimizer update (Adam) |", "input pipeline", "overhead (real step"):
+        assert part in output
+    conv2 = next(line for line in output.splitlines() if line.startswith("| conv2 (Conv2D) |"))
+    assert "| 21.68 |" in conv2  # 3 x 7.2 MFLOP forward, for training.

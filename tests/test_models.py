@@ -170,33 +170,41 @@ def test_feature_maps_errors(batch):
 
 
 def test_improved_cnn_shapes_and_parameters():
-    model = build_improved_cnn(filters=(32, 64, 128), convs_per_block=1, dense_units=256)
+    model = build_improved_cnn()  # The defaults: notebook 05's recipe's model.
     assert model.input_shape == (None, 28, 28, 1)
     assert model.output_shape == (None, 10)
-    assert model.get_layer("pool3").output.shape == (None, 3, 3, 128)
+    assert model.get_layer("batch_norm2_1").output.shape == (None, 7, 7, 64)
+    assert model.get_layer("relu3_2").output.shape == (None, 3, 3, 128)
     convs = (
         conv_params(3, 1, 32, bias=False)
         + conv_params(3, 32, 64, bias=False)
+        + conv_params(3, 64, 64, bias=False)
         + conv_params(3, 64, 128, bias=False)
+        + conv_params(3, 128, 128, bias=False)
     )
-    norms = 4 * (32 + 64 + 128 + 256)  # gamma, beta, moving mean, moving variance per channel.
-    dense = 3 * 3 * 128 * 256 + (256 * 10 + 10)
-    assert model.count_params() == convs + norms + dense
+    norms = 4 * (32 + 2 * 64 + 2 * 128)  # gamma, beta, moving mean, moving variance per channel.
+    dense = 3 * 3 * 128 * 10 + 10
+    assert model.count_params() == convs + norms + dense == 289_962
+    wider = build_improved_cnn(filters=(32, 96, 192))
+    assert wider.get_layer("relu3_2").output.shape == (None, 3, 3, 192)
 
 
-def test_improved_cnn_residual_blocks_add_a_shortcut(batch):
-    model = build_improved_cnn(filters=(16, 32), convs_per_block=2, residual=True)
+def test_improved_cnn_normalizes_after_pooling():
+    """Each block's first convolution is pooled before batch normalization, a quarter of the work."""
+    model = build_improved_cnn(filters=(8, 16), convs_per_block=(2, 1))
     names = [layer.name for layer in model.layers]
-    assert {"add1", "add2", "shortcut1", "shortcut2"} <= set(names)
-    assert model.get_layer("shortcut2").count_params() == 16 * 32  # 1x1 convolution, no bias.
-    images, _ = batch
-    assert model(images, training=False).shape == (16, 10)
+    block1 = ["conv1_1", "pool1", "batch_norm1_1", "relu1_1", "conv1_2", "batch_norm1_2", "relu1_2"]
+    start = names.index("conv1_1")
+    assert names[start : start + len(block1)] == block1
+    assert model.get_layer("batch_norm1_1").input.shape == (None, 14, 14, 8)
+    assert model.get_layer("batch_norm1_1").momentum == 0.9  # Settles within a short run.
+    assert "dense" not in names  # No hidden dense layer.
 
 
 def test_improved_cnn_augmentation_only_in_training(batch):
     images, _ = batch
     keras.utils.set_random_seed(0)
-    model = build_improved_cnn(filters=(8,), dense_units=8, augmentation=augmentation_layers(seed=3))
+    model = build_improved_cnn(filters=(8,), convs_per_block=(1,), augmentation=augmentation_layers(seed=3))
     assert "augmentation" in [layer.name for layer in model.layers]
     np.testing.assert_allclose(model(images, training=False), model(images, training=False))
 
@@ -204,7 +212,7 @@ def test_improved_cnn_augmentation_only_in_training(batch):
 def test_improved_cnn_trains_a_step(batch):
     keras.utils.set_random_seed(0)
     images, labels = batch
-    model = build_improved_cnn(filters=(8, 16), dense_units=16, block_dropout=0.0, dropout_rate=0.0)
+    model = build_improved_cnn(filters=(8, 16), convs_per_block=(1, 1))
     model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="sparse_categorical_crossentropy")
     losses = [float(model.train_on_batch(images, labels)) for _ in range(20)]
     assert np.mean(losses[-3:]) < 0.7 * np.mean(losses[:3])
@@ -214,10 +222,11 @@ def test_improved_cnn_trains_a_step(batch):
     ("options", "message"),
     [
         ({"filters": ()}, r"filters must be a non-empty sequence"),
-        ({"filters": (8,) * 5}, r"5 blocks would pool"),
-        ({"convs_per_block": 0}, r"convs_per_block must be a positive integer"),
-        ({"residual": True, "convs_per_block": 1}, r"a residual block needs convs_per_block >= 2"),
-        ({"block_dropout": -0.1}, r"rate.*-0\.1"),
+        ({"filters": (8,) * 5, "convs_per_block": (1,) * 5}, r"5 blocks would pool"),
+        ({"convs_per_block": 2}, r"convs_per_block must give one count per block \(3\), got 2"),
+        ({"convs_per_block": (1, 2)}, r"one count per block \(3\), got \(1, 2\)"),
+        ({"convs_per_block": (1, 0, 2)}, r"convs_per_block must be a positive integer"),
+        ({"dropout_rate": -0.1}, r"rate.*-0\.1"),
         ({"augmentation": "flip"}, r"augmentation must be Keras layers"),
     ],
 )

@@ -43,7 +43,7 @@ def small_model():
 
 
 #: A small improved-style recipe that trains in a second on tiny_data.
-SMALL_IMPROVED = IMPROVED_RECIPE.replace(filters=(4,), dense_units=8)
+SMALL_IMPROVED = IMPROVED_RECIPE.replace(filters=(4,), convs_per_block=(1,))
 
 
 class Interrupt(keras.callbacks.Callback):
@@ -426,7 +426,7 @@ def test_recipes_are_frozen_checked_and_changed_by_copy():
     for changes, message in [
         ({"model": "resnet"}, r"model must be 'baseline' or 'improved'"),
         ({"schedule": "linear"}, r"schedule must be one of \('plateau', 'constant', 'cosine'\)"),
-        ({"block_dropout": 0.1}, r"the baseline CNN has no dropout after its blocks"),
+        ({"convs_per_block": (1, 2)}, r"the baseline CNN has one convolution per block"),
         ({"epochs": 0}, r"^epochs must be a positive integer"),
         ({"batch_size": 0}, r"^batch_size must be a positive integer"),
         ({"label_smoothing": 1.0}, r"label_smoothing must be a number in \[0, 1\)"),
@@ -450,8 +450,8 @@ def test_the_recipes_are_notebook_03s_and_05s():
         "val_loss",
     )
     assert (IMPROVED_RECIPE.epochs, IMPROVED_RECIPE.learning_rate, IMPROVED_RECIPE.schedule) == (
-        30,
-        2e-3,
+        12,
+        4e-3,
         "cosine",
     )
     assert (IMPROVED_RECIPE.patience, IMPROVED_RECIPE.monitor, IMPROVED_RECIPE.label_smoothing) == (
@@ -460,7 +460,7 @@ def test_the_recipes_are_notebook_03s_and_05s():
         0.1,
     )
     assert BASELINE_RECIPE.build_model().count_params() == 421_642  # Notebook 02's baseline.
-    assert IMPROVED_RECIPE.build_model().count_params() == 391_850
+    assert IMPROVED_RECIPE.build_model().count_params() == 289_962
 
 
 def test_load_model_errors(tmp_path):
@@ -644,11 +644,18 @@ def test_train_model_plateau_halves_the_rate(tmp_path, tiny_data):
 def test_build_model_follows_the_recipe():
     model = IMPROVED_RECIPE.build_model()
     assert model.get_layer("augmentation").layers[0].__class__.__name__ == "RandomFlip"
-    assert model.get_layer("block_dropout1").rate == IMPROVED_RECIPE.block_dropout
     assert model.get_layer("dropout").rate == IMPROVED_RECIPE.dropout_rate
-    plain = IMPROVED_RECIPE.replace(horizontal_flip=False, translation=0.0, dense_units=64).build_model()
+    assert model.get_layer("conv3_1").filters == IMPROVED_RECIPE.filters[2]
+    assert "conv3_2" in [layer.name for layer in model.layers]  # convs_per_block (1, 2, 2).
+    plain = IMPROVED_RECIPE.replace(
+        horizontal_flip=False, translation=0.0, filters=(8, 16), convs_per_block=(2, 1)
+    ).build_model()
     assert "augmentation" not in [layer.name for layer in plain.layers]
-    assert plain.get_layer("dense").units == 64
+    assert [layer.name for layer in plain.layers if layer.name.startswith("conv")] == [
+        "conv1_1",
+        "conv1_2",
+        "conv2_1",
+    ]
     shifted = IMPROVED_RECIPE.replace(horizontal_flip=False, translation=0.1).build_model()
     assert [type(layer).__name__ for layer in shifted.get_layer("augmentation").layers] == [
         "RandomTranslation"

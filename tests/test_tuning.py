@@ -19,14 +19,15 @@ def test_the_recipe_values_are_in_the_search_space():
 def test_hypermodel_builds_the_chosen_settings():
     hypermodel = ImprovedCNNHyperModel(epochs=3, steps_per_epoch=5)
     hp = keras_tuner.HyperParameters()
-    hp.Fixed("block_dropout", 0.25)
-    hp.Fixed("dropout_rate", 0.5)
+    hp.Fixed("translation", 0.1)
+    hp.Fixed("dropout_rate", 0.25)
     hp.Fixed("learning_rate", 2e-3)
     hp.Fixed("label_smoothing", 0.1)
     model = hypermodel.build(hp)
     assert model.compiled
-    assert model.get_layer("block_dropout2").rate == 0.25
-    assert model.get_layer("dropout").rate == 0.5
+    shifts = model.get_layer("augmentation").layers[0]
+    assert type(shifts).__name__ == "RandomTranslation"
+    assert model.get_layer("dropout").rate == 0.25
     assert isinstance(model.loss, SmoothedSparseCrossentropy)
     # The cosine schedule peaks at the chosen rate after one epoch (5 steps) of warm-up.
     assert float(model.optimizer._learning_rate(5)) == pytest.approx(2e-3)
@@ -49,15 +50,15 @@ def test_hypermodel_errors(space, message):
 
 
 def test_search_runs_ranks_and_reloads(tmp_path, tiny_data):
-    space = {"block_dropout": (0.0, 0.25), "learning_rate": (1e-3, 2e-3)}
+    space = {"dropout_rate": (0.0, 0.25), "learning_rate": (2e-3, 4e-3)}
     gradients = custom_gradients()
     tuner = run_search(*tiny_data, directory=tmp_path / "search", max_trials=3, epochs=1, search_space=space)
     assert custom_gradients() == gradients  # Each trial's traced graphs were released.
     table = search_results(tuner)
     assert len(table) == 3
-    assert list(table.columns) == ["trial", "block_dropout", "learning_rate", "val_accuracy"]
+    assert list(table.columns) == ["trial", "dropout_rate", "learning_rate", "val_accuracy"]
     assert table["val_accuracy"].is_monotonic_decreasing
-    assert table["block_dropout"].isin(space["block_dropout"]).all()
+    assert table["dropout_rate"].isin(space["dropout_rate"]).all()
     assert table["learning_rate"].isin(space["learning_rate"]).all()
     best = tuner.get_best_hyperparameters()[0].values
     assert best == {key: table.loc[0, key] for key in space}
@@ -79,7 +80,7 @@ def test_search_hands_free_memory_back_on_a_small_machine(tmp_path, tiny_data, m
 
     releases = []
     monkeypatch.setattr(_runtime, "release_free_memory", lambda: releases.append(1) or True)
-    space = {"block_dropout": (0.0,), "learning_rate": (1e-3,)}
+    space = {"dropout_rate": (0.0,), "learning_rate": (1e-3,)}
     machine_memory(16 * 2**30)
     run_search(*tiny_data, directory=tmp_path / "big", max_trials=1, epochs=2, search_space=space)
     assert releases == []
