@@ -84,6 +84,22 @@ CANDIDATES = {
         "learning_rate": 4e-3,
         "epochs": 15,
     },
+    "r12": {"arch": "pool_first_32_64x2_128x2", "batch_size": 256, "learning_rate": 4e-3, "epochs": 12},
+    "r12_drop": {
+        "arch": "pool_first_32_64x2_128x2",
+        "batch_size": 256,
+        "learning_rate": 4e-3,
+        "epochs": 12,
+        "dropout": 0.25,
+    },
+    "r12_shift_drop": {
+        "arch": "pool_first_32_64x2_128x2",
+        "batch_size": 256,
+        "learning_rate": 4e-3,
+        "epochs": 12,
+        "dropout": 0.25,
+        "translation": 0.1,
+    },
     "pf_sgd": {"optimizer": "sgd", "learning_rate": 0.1},
     "pf_adamw": {"optimizer": "adamw", "weight_decay": 5e-4},
 }
