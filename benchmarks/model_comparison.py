@@ -13,8 +13,8 @@ between models hold on a noisy machine:
 - ``improved_before``: the improved recipe notebook 05 used before issue 20
   (:data:`IMPROVED_BEFORE`, 30 epochs, about 16 minutes);
 - ``improved``: notebook 05's recipe, ``training.IMPROVED_RECIPE``;
-- ``improved_refit``: the same recipe refit on all 60,000 training images, as notebook
-  05 trains its final model (no validation set, so no time to any accuracy).
+- ``improved_refit``: the same recipe refit on all 60,000 training images, once every
+  choice is made (no validation set, so no time to any accuracy; not in the default list).
 
 For each run it measures the training time, the test accuracy (plain, with flip
 averaging, and as chosen on the validation set: flip averaging only where it helped

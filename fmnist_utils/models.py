@@ -57,7 +57,7 @@ def build_baseline_cnn(
         dropout_rate: Dropout rate before the two dense layers (0: the layers stay, inactive).
         batch_norm: A ``BatchNormalization`` layer after every convolution (without bias).
         activation: Activation of the hidden layers, a Keras activation name.
-        augmentation: Layers applied after the rescaling, in training only (notebook 05).
+        augmentation: Layers applied after the rescaling, in training only.
         num_classes: Size of the softmax output.
         name: Name of the model.
 
@@ -122,10 +122,10 @@ def build_improved_cnn(
     Taught in notebook 05. ``Rescaling`` to [0, 1], the optional ``augmentation``, then one
     block per entry of ``filters`` (:func:`_improved_block`): a convolution, ``MaxPooling2D(2)``,
     ``BatchNormalization`` and ReLU, then the block's further convolutions, each followed by
-    batch normalization and ReLU, at the pooled size. Normalizing *after* pooling does a quarter
-    of the work of the usual order (the baseline's, with ``batch_norm=True``), and batch
-    normalization is the slowest layer on a CPU. Then ``Flatten -> Dropout -> Dense(softmax)``:
-    no hidden dense layer, the convolutions do the work.
+    batch normalization and ReLU, at the pooled size. Normalizing the first convolution *after*
+    pooling does a quarter of the work of the usual order (the baseline's, with
+    ``batch_norm=True``), and batch normalization is the slowest layer on a CPU. Then
+    ``Flatten -> Dropout -> Dense(softmax)``: no hidden dense layer, the convolutions do the work.
 
     Args:
         filters: Width of each block; each block halves the image size.
@@ -179,8 +179,8 @@ def _improved_block(x, block: int, width: int, convs: int):
 def build_tutorial_dense(*, num_classes: int = NUM_CLASSES, name: str = "tutorial_dense") -> keras.Model:
     """The dense network of TensorFlow's "Basic classification" tutorial, for comparison.
 
-    Used by ``benchmarks/model_comparison.py`` and notebook 05 as the usual starting
-    point: ``Flatten -> Dense(128, relu) -> Dense(num_classes)``, here with the course's
+    Used by ``benchmarks/model_comparison.py`` as the usual starting point:
+    ``Flatten -> Dense(128, relu) -> Dense(num_classes)``, here with the course's
     ``Rescaling`` input and a softmax output so it trains and evaluates like the others.
 
     Returns:

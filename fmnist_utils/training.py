@@ -62,7 +62,7 @@ class Recipe:
         filters: Width of each convolution block.
         convs_per_block: Convolutions in each block (the improved CNN; the baseline has one).
         dense_units: Units of the hidden dense layer (the baseline; the improved CNN has none).
-        dropout_rate: Dropout before the dense layers.
+        dropout_rate: Dropout before the dense layers (the improved CNN: before its output layer).
         horizontal_flip: Mirror training images left-right at random (augmentation).
         translation: Largest random shift, as a fraction of the image (0: none).
         epochs: Epochs to train.
