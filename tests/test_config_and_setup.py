@@ -77,8 +77,8 @@ def test_epochs_and_trials(monkeypatch):
 
 def test_subset_in_quick_mode_is_balanced_ordered_and_seeded(monkeypatch):
     monkeypatch.setenv("FMNIST_QUICK", "1")
-    labels = np.tile(np.arange(10), 600)  # 6,000 examples, 600 per class.
-    images = np.arange(6_000)
+    labels = np.tile(np.arange(10), 1_200)  # 12,000 examples, more than quick mode keeps.
+    images = np.arange(12_000)
     kept_images, kept_labels = get_config().subset(images, labels)
     assert len(kept_labels) == QUICK_TRAIN_SIZE
     assert np.bincount(kept_labels).tolist() == [QUICK_TRAIN_SIZE // 10] * 10
@@ -91,8 +91,8 @@ def test_subset_in_quick_mode_is_balanced_ordered_and_seeded(monkeypatch):
 
 def test_subset_follows_its_seed(monkeypatch):
     monkeypatch.setenv("FMNIST_QUICK", "1")
-    labels = np.tile(np.arange(10), 600)
-    images = np.arange(6_000)
+    labels = np.tile(np.arange(10), 1_200)
+    images = np.arange(12_000)
     picks = {seed: get_config().subset(images, labels, seed=seed)[0] for seed in (0, 0, 1)}
     assert not np.array_equal(picks[0], picks[1])  # Another seed, another pick.
     np.testing.assert_array_equal(get_config().subset(images, labels, seed=1)[0], picks[1])

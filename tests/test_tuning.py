@@ -95,3 +95,11 @@ def test_search_refuses_bad_input(tmp_path, tiny_data):
         run_search((images.astype("float32"), labels), validation, directory=tmp_path, max_trials=1, epochs=1)
     with pytest.raises(ValueError, match="max_trials must be a positive integer"):
         run_search(*tiny_data, directory=tmp_path, max_trials=0, epochs=1)
+
+
+def test_the_search_trains_with_the_recipes_batch_size():
+    """Trials train as the final model will: a learning rate chosen for batches of 256 is
+    only worth something when the trials use batches of 256 too."""
+    import inspect
+
+    assert inspect.signature(run_search).parameters["batch_size"].default == IMPROVED_RECIPE.batch_size == 256
