@@ -20,7 +20,7 @@ endif
 # Jupyter refuses to start as root (containers, some cloud shells) unless told it may.
 LAB_FLAGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: help kernel lab test stacks lint format execute data student assignment autograde grades badges bench mutation clean distclean
+.PHONY: help kernel lab deploy demo test stacks lint format execute data student assignment autograde grades badges bench mutation clean distclean
 
 help:  ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -33,9 +33,13 @@ $(VENV)/.installed: requirements.txt pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -r requirements.txt -e .
 	touch $@
 
-$(VENV)/.installed-dev: requirements.txt requirements-dev.txt pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -r requirements-dev.txt -e .
+$(VENV)/.installed-deploy: requirements.txt requirements-deploy.txt pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -r requirements-deploy.txt -e .
 	touch $@ $(VENV)/.installed
+
+$(VENV)/.installed-dev: requirements.txt requirements-deploy.txt requirements-dev.txt pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -r requirements-dev.txt -e .
+	touch $@ $(VENV)/.installed $(VENV)/.installed-deploy
 
 # A named kernel, for Jupyter or VS Code started outside the course's environment.
 KERNEL_NAME := fmnist-course
@@ -47,6 +51,11 @@ kernel: $(VENV)/.installed  ## Register .venv as the Jupyter kernel "Fashion-MNI
 lab: kernel  ## Install, make sure the dataset is here, open JupyterLab.
 	$(BIN)/python -m fmnist_utils download
 	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks $(LAB_FLAGS)
+
+deploy: $(VENV)/.installed-deploy  ## Install notebook 06's optional extra (ONNX, LiteRT, Gradio).
+
+demo: $(VENV)/.installed-deploy  ## Serve the trained model's web demo on http://127.0.0.1:7860 (Ctrl+C stops).
+	$(BIN)/python -m fmnist_utils.demo $(DEMO_FLAGS)
 
 data: $(VENV)/.installed  ## Download (or verify) the dataset; FMNIST_DATA_DIR=DIR to choose where.
 	$(BIN)/python -m fmnist_utils download

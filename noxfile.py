@@ -34,7 +34,7 @@ def _suite(session: nox.Session, constraints: str | None) -> None:
     venv = Path(session.virtualenv.location)
     session.install("-r", "requirements-dev.txt", "-e", ".", *(["-c", constraints] if constraints else []))
     # Make's install stamps: `make test` in this environment then installs nothing more.
-    for stamp in (".installed", ".installed-dev"):
+    for stamp in (".installed", ".installed-deploy", ".installed-dev"):
         (venv / stamp).touch()
     session.run(
         "python",

@@ -25,12 +25,15 @@ from pathlib import Path
 __all__ = ["LOG_LINE", "has_nvidia_driver", "kept_lines", "quiet_tensorflow", "report_crashed_start"]
 
 #: TensorFlow's C++ log lines: absl's format (TF 2.17 and later) and TensorFlow's own (2.16),
-#: with the level letter captured, plus absl's one-off warning and cpu_feature_guard's second line.
+#: with the level letter captured, plus absl's one-off warning and cpu_feature_guard's second line,
+#: and the two lines LiteRT writes (notebook 06): its CPU delegate and its quantizer's settings.
 LOG_LINE = re.compile(
     r"^(?:(?P<absl>[IWEF])\d{4} [\d:.]+\s+\d+ [\w.-]+:\d+\]"
     r"|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: (?P<tf>[IWEF]) [\w./-]+:\d+\]"
     r"|WARNING: All log messages before absl::InitializeLog\(\) is called"
-    r"|To enable the following instructions: .* rebuild TensorFlow)"
+    r"|To enable the following instructions: .* rebuild TensorFlow"
+    r"|INFO: Created TensorFlow Lite XNNPACK delegate for CPU\."
+    r"|fully_quantize: \d+, inference_type: \d+)"
 )
 _CUDA_WORDS = ("cuda", "cuinit", "cudnn", "cufft", "cublas", "gpu")  # Compared in lower case.
 

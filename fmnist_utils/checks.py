@@ -62,6 +62,9 @@ __all__ = [
     "exercise_05_2",
     "exercise_05_3",
     "exercise_05_4",
+    "exercise_06_1",
+    "exercise_06_2",
+    "exercise_06_3",
 ]
 
 
@@ -1053,6 +1056,56 @@ exercise_05_4 = _open_ended(
         "recipe's 12;",
         "argues whether more capacity can make up for fewer epochs, and names the run that would decide "
         "(same budget, compared on the validation set).",
+    ],
+)
+
+
+# Notebook 06 ----------------------------------------------------------------------------------
+
+
+@_check("06.1", "size_ratio")
+def exercise_06_1(size_ratio: object, table: object) -> bool:
+    """Exercise 06.1: how many times smaller the full-integer LiteRT file is than the float one.
+
+    Args:
+        size_ratio: The answer: float size divided by int8 size.
+        table: Notebook 06's comparison table, indexed by format, with a ``size (MB)`` column.
+    """
+    answer = _number(size_ratio, "size_ratio")
+    sizes = {str(name): float(size) for name, size in table["size (MB)"].items()}  # type: ignore[index]
+    expected = sizes["LiteRT float32"] / sizes["LiteRT int8"]
+    if abs(answer - expected) <= 0.01 * expected:
+        return True
+    if abs(answer * expected - 1) < 0.01:
+        raise _NotYet("that is int8 / float, below 1; divide the float size by the int8 size.")
+    if abs(answer - sizes["Keras .keras"] / sizes["LiteRT int8"]) <= 0.01 * answer:
+        raise _NotYet(
+            "that compares with the .keras file, which also holds the optimizer's state; use LiteRT float32."
+        )
+    if abs(answer - sizes["LiteRT float32"] / sizes["LiteRT dynamic range"]) <= 0.01 * answer:
+        raise _NotYet("that is the dynamic-range file; the exercise asks about full-integer (int8).")
+    raise _NotYet("read both sizes from the table's size column and divide the float32 one by the int8 one.")
+
+
+exercise_06_2 = _open_ended(
+    "06.2",
+    "calibrate full-integer quantization badly on purpose",
+    [
+        "converts the SavedModel again with 20 representative images of one class only (say, sandals);",
+        "measures its test accuracy and its agreement with the float model, next to the table's int8 row;",
+        "explains the drop: the activation ranges measured on one class clip the activations of the others.",
+    ],
+)
+
+exercise_06_3 = _open_ended(
+    "06.3",
+    "fool the demo",
+    [
+        "shows a picture of a real garment that the demo gets wrong, and the probabilities it gave;",
+        "reads the 28x28 image and the Grad-CAM map the page shows: what did the preparation lose, where did "
+        "the model look?",
+        "says whether the mistake comes from the picture (background, angle, several garments) or from the "
+        "model (a look-alike class of notebook 01).",
     ],
 )
 

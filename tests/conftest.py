@@ -88,3 +88,29 @@ def real_data(real_data_dir):
     from fmnist_utils.data import load_fashion_mnist
 
     return load_fashion_mnist(real_data_dir)
+
+
+@pytest.fixture(scope="session")
+def tiny_classifier(real_data):
+    """A small CNN trained for one epoch on 6,000 real images (about 80% test accuracy, a few seconds).
+
+    It takes float32 images of pixels 0..255, like the course's models, and has a
+    convolution for Grad-CAM. Shared by the deploy and demo tests.
+    """
+    import keras
+    from keras import layers
+
+    from fmnist_utils.data import add_channel_axis
+
+    (train_images, train_labels), _ = real_data
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((28, 28, 1))
+    hidden = layers.Rescaling(1 / 255)(inputs)
+    hidden = layers.Conv2D(8, 3, activation="relu")(hidden)
+    hidden = layers.MaxPooling2D(4)(layers.Conv2D(16, 3, activation="relu")(hidden))
+    hidden = layers.Dense(64, activation="relu")(layers.Flatten()(hidden))  # Most of the weights.
+    outputs = layers.Dense(10, activation="softmax")(hidden)
+    model = keras.Model(inputs, outputs, name="tiny")
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(add_channel_axis(train_images[:6000]), train_labels[:6000], epochs=1, batch_size=64, verbose=0)
+    return model

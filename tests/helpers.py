@@ -5,10 +5,12 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import shutil
 import struct
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from fmnist_utils._files import FILES, DataFile
 
@@ -89,3 +91,26 @@ def block_picture(factor: int = 1) -> np.ndarray:
 #: 28 rows tall (no resizing), centred on black and stretched to 255.
 BLOCK_RESULT = np.zeros((28, 28), dtype=np.uint8)
 BLOCK_RESULT[:, 7:21] = 255
+
+
+BROWSER_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+
+def chromium_binary() -> str:
+    """The Chromium binary to drive, or skip (fail in CI) saying how to get one."""
+    configured = os.environ.get("CHROMIUM_PATH")
+    if configured:
+        if not Path(configured).is_file():
+            pytest.fail(f"CHROMIUM_PATH={configured} is not a file: point it at a Chromium binary.")
+        return configured
+    for name in BROWSER_CANDIDATES:
+        found = shutil.which(name)
+        if found:
+            return found
+    message = (
+        "no Chromium binary found (looked for chromium, chromium-browser, google-chrome on PATH): "
+        "install Debian's with `sudo apt-get install chromium`, or set CHROMIUM_PATH to a Chromium binary."
+    )
+    if os.environ.get("CI"):
+        pytest.fail(f"CI must run the browser test ({message})")
+    pytest.skip(message)

@@ -49,7 +49,7 @@ def test_every_notebook_has_both_badges_for_its_own_path():
     repository = badges.read_repository(ROOT)
     assert repository.url == "https://github.com/fmnist-course/fashion-mnist-cnn"
     notebooks = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
-    assert len(notebooks) == 6
+    assert len(notebooks) == 7
     for notebook in notebooks:
         first = _first_cell(notebook)
         path = f"notebooks/{notebook.name}"
@@ -64,10 +64,16 @@ def test_every_notebook_has_both_badges_for_its_own_path():
         )
         setup = _setup_cell(notebook)
         assert 'if "google.colab" in sys.modules:' in setup
+        requirement = _requirement(notebook)
         assert (
-            '%pip install --quiet "fmnist_utils @ git+https://github.com/fmnist-course/fashion-mnist-cnn"'
+            f'%pip install --quiet "{requirement} @ git+https://github.com/fmnist-course/fashion-mnist-cnn"'
             in setup
         )
+
+
+def _requirement(notebook) -> str:
+    """What the notebook's Setup cell installs on Colab: notebook 06 adds the deploy extra."""
+    return "fmnist_utils[deploy]" if notebook.name.startswith("06_") else "fmnist_utils"
 
 
 def test_readme_binder_badge_opens_the_landing_notebook():
@@ -89,7 +95,7 @@ def test_make_badges_points_everything_at_a_fork(tmp_path):
         )
 
     changed = badges.update_badges(course)
-    assert len(changed) == 7  # Six notebooks and the README.
+    assert len(changed) == 8  # Seven notebooks and the README.
     assert badges.find_problems(course) == []
     assert badges.update_badges(course) == []  # A second run changes nothing.
     for path in [course / "README.md", *(course / "notebooks").glob("*.ipynb")]:
@@ -97,7 +103,7 @@ def test_make_badges_points_everything_at_a_fork(tmp_path):
     for notebook in (course / "notebooks").glob("*.ipynb"):
         colab = "https://colab.research.google.com/github/a-teacher/fmnist-fork/blob/main/notebooks/"
         assert f"({colab}{notebook.name})" in _first_cell(notebook)
-        assert f'"fmnist_utils @ git+{FORK}"' in _setup_cell(notebook)
+        assert f'"{_requirement(notebook)} @ git+{FORK}"' in _setup_cell(notebook)
         # Only the badge and install lines changed: every cell's outputs are as they were.
         before = json.loads((NOTEBOOKS_DIR / notebook.name).read_text())
         after = json.loads(notebook.read_text())
@@ -199,7 +205,7 @@ def test_command_line_check_and_rewrite(tmp_path):
     assert f"badge problems ({FORK}, branch main)" in check.stdout
     rewrite = subprocess.run(command, cwd=course, capture_output=True, text=True, check=False)
     assert rewrite.returncode == 0, rewrite.stderr
-    assert f"7 files changed; badges and install URLs point at {FORK} (branch main)" in rewrite.stdout
+    assert f"8 files changed; badges and install URLs point at {FORK} (branch main)" in rewrite.stdout
     check = subprocess.run([*command, "--check"], cwd=course, capture_output=True, text=True, check=False)
     assert check.returncode == 0
     assert check.stdout.strip() == f"0 badge problems ({FORK}, branch main)"

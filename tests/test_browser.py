@@ -30,7 +30,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from helpers import NOTEBOOKS_DIR, student_environment
+from helpers import NOTEBOOKS_DIR, chromium_binary, student_environment
 
 from tools.student import write_student_versions
 
@@ -38,27 +38,6 @@ LANDING = "00_getting_started.ipynb"
 #: Run through the UI: the title and text cells, Setup, a first computation, loading
 #: the data and printing what was loaded (cells 0 to 9 of the landing notebook).
 CELLS_TO_RUN = 10
-BROWSER_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-
-
-def _chromium() -> str:
-    """The Chromium binary to drive, or skip (fail in CI) saying how to get one."""
-    configured = os.environ.get("CHROMIUM_PATH")
-    if configured:
-        if not Path(configured).is_file():
-            pytest.fail(f"CHROMIUM_PATH={configured} is not a file: point it at a Chromium binary.")
-        return configured
-    for name in BROWSER_CANDIDATES:
-        found = shutil.which(name)
-        if found:
-            return found
-    message = (
-        "no Chromium binary found (looked for chromium, chromium-browser, google-chrome on PATH): "
-        "install Debian's with `sudo apt-get install chromium`, or set CHROMIUM_PATH to a Chromium binary."
-    )
-    if os.environ.get("CI"):
-        pytest.fail(f"CI must run the browser test ({message})")
-    pytest.skip(message)
 
 
 def _free_port() -> int:
@@ -199,7 +178,7 @@ def _run_cells(page, notebook, count: int, sync_api) -> None:
 
 
 def test_landing_notebook_runs_in_jupyterlab_in_chromium(jupyter_lab, tmp_path):
-    executable = _chromium()
+    executable = chromium_binary()
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in requirements-dev.txt")
     screenshot = tmp_path / "jupyterlab-00_getting_started.png"
 
@@ -243,7 +222,7 @@ def test_landing_notebook_runs_in_jupyterlab_in_chromium(jupyter_lab, tmp_path):
 def test_handout_in_jupyterlab_says_no_answer_yet_before_the_student_answers(tmp_path, real_data_dir):
     """The handout of `make student` as a student opens it: no "correct." anywhere; run down to
     the first exercise, its stub raises NotImplementedError and its check says "no answer yet"."""
-    executable = _chromium()
+    executable = chromium_binary()
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in requirements-dev.txt")
     [handout] = write_student_versions(NOTEBOOKS_DIR / LANDING, tmp_path / "handout")
     cells = nbformat.read(handout, as_version=4).cells
@@ -283,10 +262,10 @@ def test_without_chromium_the_browser_test_skips_saying_how_to_install_it(monkey
     monkeypatch.delenv("CI", raising=False)
     monkeypatch.setattr(shutil, "which", lambda name: None)
     with pytest.raises(pytest.skip.Exception, match=r"sudo apt-get install chromium"):
-        _chromium()
+        chromium_binary()
     monkeypatch.setenv("CI", "true")  # CI installs Chromium: there a missing one is a failure.
     with pytest.raises(pytest.fail.Exception, match=r"CI must run the browser test"):
-        _chromium()
+        chromium_binary()
     monkeypatch.setenv("CHROMIUM_PATH", "/nowhere/chromium")
     with pytest.raises(pytest.fail.Exception, match=r"CHROMIUM_PATH=/nowhere/chromium is not a file"):
-        _chromium()
+        chromium_binary()

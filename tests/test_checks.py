@@ -198,7 +198,15 @@ def cases(tmp_path_factory):
             (first, second, np.zeros((400, 28, 28), dtype=np.uint8), ensemble_labels),
         ),
         "05.3": (("Shirt",), (baseline, improved, np.zeros((500, 28, 28), dtype=np.uint8), class_labels)),
+        "06.1": ((3.9,), (format_table(),)),
     }
+
+
+def format_table() -> pd.DataFrame:
+    """Notebook 06's comparison table, sizes only: float32 LiteRT 1.17 MB, int8 0.30 MB."""
+    sizes = {"Keras .keras": 3.52, "SavedModel": 1.26, "ONNX": 1.17, "LiteRT float32": 1.17}
+    sizes |= {"LiteRT dynamic range": 0.31, "LiteRT int8": 0.30}
+    return pd.DataFrame({"size (MB)": sizes})
 
 
 DEFINITE = [
@@ -215,12 +223,14 @@ DEFINITE = [
     "05.1",
     "05.2",
     "05.3",
+    "06.1",
 ]
 
 
 def test_every_exercise_has_a_check():
     expected = ["00.1", "00.2", "00.3"]
     expected += [f"0{notebook}.{number}" for notebook in range(1, 6) for number in range(1, 5)]
+    expected += ["06.1", "06.2", "06.3"]
     assert list(checks.EXERCISES) == expected
     for name, check in checks.EXERCISES.items():
         assert check.__name__ == check.__qualname__ == f"exercise_{name.replace('.', '_')}"
@@ -232,7 +242,8 @@ def test_every_exercise_has_a_check():
 
 
 @pytest.mark.parametrize(
-    "exercise", ["00.2", "01.4", "02.3", "02.4", "03.2", "03.3", "03.4", "04.3", "04.4", "05.4"]
+    "exercise",
+    ["00.2", "01.4", "02.3", "02.4", "03.2", "03.3", "03.4", "04.3", "04.4", "05.4", "06.2", "06.3"],
 )
 def test_open_ended_exercises_list_what_a_good_answer_shows(exercise):
     result = checks.EXERCISES[exercise]()
@@ -538,6 +549,14 @@ WRONG_ANSWERS = {
         ("the class that lost most", ("Trouser",), "gained the least"),
         ("the baseline's weakest class", ("Coat",), "weakest class"),
         ("another class", ("Dress",), "subtract"),
+    ],
+    "06.1": [
+        ("int8 / float", (0.30 / 1.17,), "divide the float size by the int8 size"),
+        ("the .keras file", (3.52 / 0.30,), "optimizer's state"),
+        ("dynamic range", (1.17 / 0.31,), "dynamic-range file"),
+        ("a percentage saved", (74.4,), "read both sizes"),
+        ("the difference in MB", (0.87,), "read both sizes"),
+        ("a string", ("3.9",), "is a string"),
     ],
 }
 

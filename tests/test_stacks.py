@@ -28,13 +28,17 @@ def _lines(path) -> list[str]:
 
 
 def _declared() -> dict[str, list[Requirement]]:
-    sources = {"requirements.txt": [Requirement(line) for line in _lines(ROOT / "requirements.txt")]}
+    sources = {
+        name: [Requirement(line) for line in _lines(ROOT / name)]
+        for name in ("requirements.txt", "requirements-deploy.txt")
+    }
     if sys.version_info >= (3, 11):
         import tomllib
 
         with (ROOT / "pyproject.toml").open("rb") as file:
-            dependencies = tomllib.load(file)["project"]["dependencies"]
-        sources["pyproject.toml"] = [Requirement(text) for text in dependencies]
+            project = tomllib.load(file)["project"]
+        sources["pyproject.toml"] = [Requirement(text) for text in project["dependencies"]]
+        sources["pyproject.toml [deploy]"] = [Requirement(text) for text in project["optional-dependencies"]["deploy"]]
     return sources
 
 
@@ -74,9 +78,21 @@ def test_requirements_and_pyproject_give_the_same_floors():
     sources = _declared()
     if "pyproject.toml" not in sources:
         pytest.skip("tomllib: Python 3.11")
-    floors = {canonicalize_name(r.name): _floor(r) for r in sources["requirements.txt"]}
-    for requirement in sources["pyproject.toml"]:
-        assert floors[canonicalize_name(requirement.name)] == _floor(requirement), requirement
+    for listed, declared in [
+        ("requirements.txt", "pyproject.toml"),
+        ("requirements-deploy.txt", "pyproject.toml [deploy]"),
+    ]:
+        floors = {canonicalize_name(r.name): _floor(r) for r in sources[listed]}
+        for requirement in sources[declared]:
+            assert floors[canonicalize_name(requirement.name)] == _floor(requirement), requirement
+
+
+def test_the_deploy_extra_and_its_requirements_file_list_the_same_packages():
+    sources = _declared()
+    if "pyproject.toml [deploy]" not in sources:
+        pytest.skip("tomllib: Python 3.11")
+    listed = {canonicalize_name(r.name) for r in sources["requirements-deploy.txt"]}
+    assert listed == {canonicalize_name(r.name) for r in sources["pyproject.toml [deploy]"]}
 
 
 def test_colab_stack_is_allowed_by_the_requirements():

@@ -53,7 +53,9 @@ _COLAB_LINK = re.compile(
     r"https://colab\.research\.google\.com/github/[^/\s)]+/[^/\s)]+/blob/[^/\s)]+/(?P<path>[^\s)]+)"
 )
 _BINDER_LINK = re.compile(r"https://mybinder\.org/v2/gh/[^/\s)]+/[^/\s)?]+/[^/\s)?]+(?P<query>\?[^\s)]*)?")
-_INSTALL_LINK = re.compile(r"fmnist_utils @ git\+https://github\.com/[^\s\"'@]+(?:@[^\s\"']+)?")
+_INSTALL_LINK = re.compile(
+    r"fmnist_utils(?P<extras>\[[a-z,]+\])? @ git\+https://github\.com/[^\s\"'@]+(?:@[^\s\"']+)?"
+)
 _BADGE_LINE = re.compile(r"^\[!\[Open In Colab\].*$", re.MULTILINE)
 
 
@@ -112,9 +114,12 @@ def read_repository(root: str | os.PathLike[str] = ".", branch: str = DEFAULT_BR
     return Repository(match["owner"], match["name"], branch)
 
 
-def install_url(repository: Repository) -> str:
-    """The requirement the Setup cells install on Colab: ``fmnist_utils @ git+https://...``."""
-    return f"fmnist_utils @ git+{repository.url}"
+def install_url(repository: Repository, extras: str = "") -> str:
+    """The requirement the Setup cells install on Colab: ``fmnist_utils @ git+https://...``.
+
+    ``extras`` (``"[deploy]"`` in notebook 06) is kept as the notebook wrote it.
+    """
+    return f"fmnist_utils{extras} @ git+{repository.url}"
 
 
 def badge_line(repository: Repository, path: str) -> str:
@@ -135,7 +140,7 @@ def _rewrite_links(text: str, repository: Repository) -> str:
         ),
         text,
     )
-    return _INSTALL_LINK.sub(install_url(repository), text)
+    return _INSTALL_LINK.sub(lambda match: install_url(repository, match["extras"] or ""), text)
 
 
 def _with_badge_line(markdown: str, line: str) -> str:
@@ -231,7 +236,8 @@ def find_problems(root: str | os.PathLike[str] = ".", branch: str = DEFAULT_BRAN
         setup_cells = [
             "".join(cell["source"]) for cell in cells if "fmnist_utils.setup(" in "".join(cell["source"])
         ]
-        if not any(f'"{install_url(repository)}"' in source for source in setup_cells):
+        installs = re.compile(rf'"fmnist_utils(?:\[[a-z,]+\])? @ git\+{re.escape(repository.url)}"')
+        if not any(installs.search(source) for source in setup_cells):
             problems.append(
                 f'{relative}: its Setup cell does not install "{install_url(repository)}" on Colab'
             )

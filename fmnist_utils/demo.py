@@ -1,0 +1,289 @@
+"""A web page for the trained model: upload a photo, see what the model sees and what it says.
+
+Taught in notebook 06. Built with Gradio, part of the optional ``deploy`` extra
+(``pip install -e ".[deploy]"``). Start it from a notebook with :func:`launch`, or from a
+terminal with ``make demo`` (``python -m fmnist_utils.demo``), then open the address it prints.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import matplotlib
+import numpy as np
+
+from fmnist_utils.data import CLASS_NAMES, load_image_file, validate_images
+from fmnist_utils.deploy import _optional, keras_predictor
+from fmnist_utils.evaluation import grad_cam
+
+#: Gradio refuses larger uploads with its own message, before the model sees them.
+MAX_UPLOAD = "20mb"
+
+#: The errors a bad upload raises in :func:`fmnist_utils.data.load_image_file`.
+_UPLOAD_ERRORS = (ValueError, OSError)
+
+
+def overlay(image: np.ndarray, heatmap: np.ndarray, *, scale: int = 8) -> np.ndarray:
+    """The 28x28 image as the model sees it, with its Grad-CAM heatmap in colour on top.
+
+    Args:
+        image: One ``uint8`` image ``(28, 28)``.
+        heatmap: Its Grad-CAM heatmap in [0, 1], ``(28, 28)``.
+        scale: Each pixel becomes a ``scale`` x ``scale`` block, so the browser shows it sharp.
+
+    Returns:
+        An RGB ``uint8`` picture ``(28 * scale, 28 * scale, 3)``.
+    """
+    gray = np.repeat(image[..., np.newaxis] / 255.0, 3, axis=-1)
+    heat = matplotlib.colormaps["jet"](heatmap)[..., :3]
+    blended = np.uint8(255 * (0.6 * gray + 0.4 * heat))
+    return np.kron(blended, np.ones((scale, scale, 1), dtype=np.uint8))
+
+
+def explain(model: keras.Model, image: np.ndarray) -> tuple[dict[str, float], np.ndarray]:
+    """The class probabilities of one image and the picture of where the model looked.
+
+    Returns:
+        ``({class name: probability}, overlay picture)``, as Gradio's Label and Image show them.
+    """
+    validate_images(image[np.newaxis], name="image")
+    probabilities = keras_predictor(model)(image[np.newaxis])[0]
+    scores = {name: float(probability) for name, probability in zip(CLASS_NAMES, probabilities, strict=True)}
+    return scores, overlay(image, grad_cam(model, image))
+
+
+def classify_upload(
+    model: keras.Model, path: str | os.PathLike[str] | None
+) -> tuple[dict[str, float], np.ndarray]:
+    """:func:`explain` for an uploaded picture file; a bad file becomes a message in the page.
+
+    The picture is prepared like in notebook 04 (:func:`fmnist_utils.data.load_image_file`),
+    whose clear messages (empty, not an image, corrupt, blank...) the page shows as they are.
+
+    Raises:
+        gradio.Error: No file, or a file that is not a usable picture.
+    """
+    gradio = _optional("gradio")
+    if path is None:
+        raise gradio.Error("Choose a picture file first (PNG, JPEG, ...).")
+    try:
+        image = load_image_file(path)
+    except _UPLOAD_ERRORS as error:  # The message names the server's temporary copy: shorten it.
+        raise gradio.Error(str(error).replace(str(Path(path).resolve()), Path(path).name)) from None
+    return explain(model, image)
+
+
+def build_demo(
+    model: keras.Model, test_images: np.ndarray | None = None, test_labels: np.ndarray | None = None
+) -> object:
+    """The demo page: a file upload, an optional test-image picker, the answer and the picture.
+
+    Args:
+        model: A trained classifier of 28x28 images.
+        test_images: ``uint8`` test images to pick from (optional).
+        test_labels: Their labels, shown next to the prediction.
+
+    Returns:
+        A ``gradio.Blocks`` app; start it with :func:`launch` or its own ``launch()``.
+    """
+    gradio = _optional("gradio")
+    with gradio.Blocks(title="Fashion-MNIST classifier") as app:
+        gradio.Markdown("# Fashion-MNIST classifier\nUpload a photo of one garment on a plain background.")
+        with gradio.Row():
+            with gradio.Column():
+                upload = gradio.File(label="Picture file", type="filepath")
+                classify = gradio.Button("Classify the picture", variant="primary")
+                if test_images is not None:
+                    index = gradio.Number(label="or a test image (index)", value=0, precision=0)
+                    pick = gradio.Button("Classify the test image")
+            with gradio.Column():
+                scores = gradio.Label(label="What the model says", num_top_classes=3)
+                seen = gradio.Image(label="What the model sees (Grad-CAM: where it looked)", format="png")
+                truth = gradio.Markdown(label="True class")
+        outputs = [scores, seen, truth]
+
+        def classify_picture(path):
+            return (*classify_upload(model, path), "")
+
+        classify.click(classify_picture, upload, outputs, api_name="classify_picture")
+        if test_images is not None:
+
+            def classify_test_image(number):
+                return _classify_test(model, test_images, test_labels, number)
+
+            pick.click(classify_test_image, index, outputs, api_name="classify_test_image")
+    return app
+
+
+def _classify_test(model, test_images, test_labels, number) -> tuple[dict[str, float], np.ndarray, str]:
+    gradio = _optional("gradio")
+    if number is None or not 0 <= int(number) < len(test_images):
+        raise gradio.Error(f"The test image index must lie in 0..{len(test_images) - 1}, got {number}.")
+    scores, picture = explain(model, test_images[int(number)])
+    truth = "" if test_labels is None else f"True class: **{CLASS_NAMES[int(test_labels[int(number)])]}**"
+    return scores, picture, truth
+
+
+@dataclass(frozen=True)
+class LoadTest:
+    """What a burst of concurrent requests to the demo got back.
+
+    Attributes:
+        requests: Requests sent.
+        predictions: Requests answered with a prediction.
+        messages: Requests answered with an error message (the bad files).
+        failures: Requests that got no answer (a crash, a timeout, a dropped connection).
+        p50_ms: Median time from sending a request to its answer, in milliseconds.
+        p95_ms: The 95th percentile of that time.
+        seconds: Wall-clock time of the whole burst.
+    """
+
+    requests: int
+    predictions: int
+    messages: int
+    failures: int
+    p50_ms: float
+    p95_ms: float
+    seconds: float
+
+
+def load_test(
+    url: str, files: Sequence[str | os.PathLike[str]], *, requests: int = 200, clients: int = 8
+) -> LoadTest:
+    """Send ``requests`` uploads from ``clients`` parallel clients to a running demo.
+
+    Each client is a ``gradio_client.Client`` in its own thread that uploads the files in
+    turn through the page's ``classify_picture`` endpoint, like a browser does.
+
+    Args:
+        url: The demo's address, e.g. ``http://127.0.0.1:7860/``.
+        files: Pictures to upload (good and bad ones).
+        requests: Requests in all.
+        clients: Clients sending at the same time.
+    """
+    client_module = _optional("gradio_client")
+
+    def one(client, path) -> tuple[str, float]:
+        start = time.perf_counter()
+        try:
+            client.predict(client_module.handle_file(str(path)), api_name="/classify_picture")
+            outcome = "prediction"
+        except client_module.exceptions.AppError:  # The page showed the error message.
+            outcome = "message"
+        except Exception:
+            outcome = "failure"
+        return outcome, time.perf_counter() - start
+
+    def worker(worker_index: int) -> list[tuple[str, float]]:
+        client = client_module.Client(url, verbose=False)
+        share = range(worker_index, requests, clients)
+        return [one(client, files[index % len(files)]) for index in share]
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        results = [result for batch in pool.map(worker, range(clients)) for result in batch]
+    seconds = time.perf_counter() - start
+    outcomes = [outcome for outcome, _ in results]
+    latencies = 1000 * np.array([latency for _, latency in results])
+    return LoadTest(
+        requests, outcomes.count("prediction"), outcomes.count("message"), outcomes.count("failure"),
+        float(np.percentile(latencies, 50)), float(np.percentile(latencies, 95)), seconds,
+    )  # fmt: skip
+
+
+def _first_free_port(start: int) -> int:
+    """The first port from ``start`` that nothing listens on (on 127.0.0.1)."""
+    for port in range(start, start + 100):
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) != 0:
+                return port
+    raise OSError(f"no free port in {start}..{start + 99}: stop the other servers, or pass port=.")
+
+
+def _binder_root(port: int) -> str | None:
+    """On Binder (JupyterHub), the path where jupyter-server-proxy forwards ``port``."""
+    prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX")
+    return f"{prefix.rstrip('/')}/proxy/{port}" if prefix else None
+
+
+def launch(app: object, *, port: int | None = None, block: bool = False, **options: object) -> object:
+    """Start the demo on this machine, from a notebook or a terminal.
+
+    On a laptop it serves ``http://127.0.0.1:<port>`` (its ``local_url``); in a notebook the
+    page also shows inline. On Colab, Gradio makes a public link itself; on Binder the page
+    is reached through JupyterHub's proxy (``<your Binder address>/proxy/<port>/``). Demos
+    this process started before are stopped first, so running the cell again does not pile
+    up servers.
+
+    Args:
+        app: The app :func:`build_demo` made.
+        port: The local port (``None``: the first free one from 7860).
+        block: Keep serving until interrupted (the command line), rather than return at once
+            (a notebook cell); stop it then with ``app.close()``.
+        **options: More ``gradio.Blocks.launch`` options, e.g. ``share=True``.
+
+    Returns:
+        The app, serving.
+    """
+    gradio = _optional("gradio")
+    gradio.close_all()
+    port = port or _first_free_port(7860)
+    root = _binder_root(port)
+    if root:
+        options.setdefault("root_path", root)
+        print(f"On Binder: open {root}/ in a new browser tab (same address as JupyterLab up to /user/...).")
+    app.launch(
+        server_name="127.0.0.1",
+        server_port=port,
+        max_file_size=MAX_UPLOAD,
+        show_error=True,  # A bad upload's message in a pop-up, not just "Error".
+        prevent_thread_lock=not block,
+        **options,
+    )
+    return app
+
+
+def _default_model_path() -> Path:
+    """The improved model of notebook 05 if it was trained, else notebook 03's baseline."""
+    from fmnist_utils.config import get_config
+
+    config = get_config()
+    improved = config.model_path("improved_cnn")
+    return improved if improved.exists() else config.model_path("baseline_cnn")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """``make demo``: serve the trained model's demo page until Ctrl+C."""
+    from fmnist_utils.data import load_test_set
+    from fmnist_utils.training import load_model
+
+    parser = argparse.ArgumentParser(prog="python -m fmnist_utils.demo", description=main.__doc__)
+    parser.add_argument(
+        "--model", type=Path, default=None, help="a .keras file (default: the course's model)"
+    )
+    parser.add_argument("--port", type=int, default=7860)
+    parser.add_argument("--share", action="store_true", help="also make a public gradio.live link")
+    arguments = parser.parse_args(argv)
+    path = arguments.model or _default_model_path()
+    if not path.exists():
+        parser.error(f"{path} not found: run notebook 03 (or 05) first, or pass --model FILE.keras.")
+    test_images, test_labels = load_test_set()
+    print(f"Serving {path}")
+    launch(
+        build_demo(load_model(path), test_images, test_labels),
+        port=arguments.port,
+        block=True,
+        share=arguments.share,
+    )
+
+
+if __name__ == "__main__":
+    main()
