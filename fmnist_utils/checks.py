@@ -1091,9 +1091,10 @@ exercise_06_2 = _open_ended(
     "06.2",
     "calibrate full-integer quantization badly on purpose",
     [
-        "converts the SavedModel again with 20 representative images of one class only (say, sandals);",
-        "measures its test accuracy and its agreement with the float model, next to the table's int8 row;",
-        "explains the drop: the activation ranges measured on one class clip the activations of the others.",
+        "converts the SavedModel twice more: calibrated on 20 images of one class, and on 20 blank images;",
+        "measures their test accuracy and agreement with the float model, next to the table's int8 row;",
+        "explains both: what the calibration measures (each activation's range), why one class can be "
+        "enough, and why blank images, which light up nothing, leave the model at chance level.",
     ],
 )
 

@@ -15,7 +15,9 @@ Notebooks use it like this::
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -200,10 +202,12 @@ class RunConfig:
 
         Full mode: ``<work_dir>/tuner/<name>`` (git-ignored), so an interrupted search resumes.
         Quick mode: a new temporary folder each call, so the tests never touch, or
-        resume from, a full search.
+        resume from, a full search; it is removed when the Python process (the kernel) ends.
         """
         if self.quick:
-            return Path(tempfile.mkdtemp(prefix=f"fmnist-tuner-{self._run_name(name)}-"))
+            folder = tempfile.mkdtemp(prefix=f"fmnist-tuner-{self._run_name(name)}-")
+            atexit.register(shutil.rmtree, folder, ignore_errors=True)
+            return Path(folder)
         return self.work_dir / folder / self._run_name(name)
 
     def _run_name(self, name: str) -> str:

@@ -73,11 +73,12 @@ def classify_upload(
     """
     gradio = _optional("gradio")
     if path is None:
-        raise gradio.Error("Choose a picture file first (PNG, JPEG, ...).")
+        raise gradio.Error("Choose a picture file first (PNG, JPEG, ...).", print_exception=False)
     try:
         image = load_image_file(path)
     except _UPLOAD_ERRORS as error:  # The message names the server's temporary copy: shorten it.
-        raise gradio.Error(str(error).replace(str(Path(path).resolve()), Path(path).name)) from None
+        message = str(error).replace(str(Path(path).resolve()), Path(path).name)
+        raise gradio.Error(message, print_exception=False) from None  # A message, not a server error.
     return explain(model, image)
 
 
@@ -126,7 +127,8 @@ def build_demo(
 def _classify_test(model, test_images, test_labels, number) -> tuple[dict[str, float], np.ndarray, str]:
     gradio = _optional("gradio")
     if number is None or not 0 <= int(number) < len(test_images):
-        raise gradio.Error(f"The test image index must lie in 0..{len(test_images) - 1}, got {number}.")
+        message = f"The test image index must lie in 0..{len(test_images) - 1}, got {number}."
+        raise gradio.Error(message, print_exception=False)
     scores, picture = explain(model, test_images[int(number)])
     truth = "" if test_labels is None else f"True class: **{CLASS_NAMES[int(test_labels[int(number)])]}**"
     return scores, picture, truth

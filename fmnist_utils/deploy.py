@@ -94,8 +94,13 @@ def export_saved_model(model: keras.Model, path: str | os.PathLike[str]) -> Path
     archive.add_endpoint(
         "serve", lambda image: model(image, training=False), input_signature=_inference_signature(model)
     )
-    with contextlib.redirect_stdout(io.StringIO()):  # Keras lists the endpoints.
-        archive.write_out(str(path))
+    logger, level = tf.get_logger(), tf.get_logger().level
+    logger.setLevel("WARNING")  # Not "INFO: Assets written to ..."
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # Keras lists the endpoints.
+            archive.write_out(str(path))
+    finally:
+        logger.setLevel(level)
     return Path(path)
 
 

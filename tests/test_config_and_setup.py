@@ -203,6 +203,26 @@ def test_tuner_dir_is_temporary_and_fresh_in_quick_mode(tmp_path, monkeypatch):
         RunConfig(quick=True).tuner_dir("a/b")
 
 
+def test_quick_tuner_dirs_are_removed_when_the_kernel_ends(tmp_path):
+    """Each quick search's trials, in a temporary folder, go when the process does (not left in /tmp)."""
+    import subprocess
+    import sys
+
+    script = (
+        "from fmnist_utils.config import RunConfig\n"
+        "folder = RunConfig(quick=True).tuner_dir('improved')\n"
+        "(folder / 'trial_0').mkdir()\n"
+        "print(folder)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], env={**os.environ, "TMPDIR": str(tmp_path)}, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    folder = Path(result.stdout.strip())
+    assert folder.parent == tmp_path
+    assert not folder.exists()
+
+
 def test_work_dir_is_the_course_folder_whatever_the_working_folder(tmp_path, monkeypatch):
     """Notebook 04 started from another folder must find notebook 03's model, not retrain."""
     course_notebooks = Path(__file__).resolve().parent.parent / "notebooks"
