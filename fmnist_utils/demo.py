@@ -8,6 +8,8 @@ terminal with ``make demo`` (``python -m fmnist_utils.demo``), then open the add
 from __future__ import annotations
 
 import argparse
+import base64
+import io
 import os
 import socket
 import time
@@ -46,6 +48,23 @@ def overlay(image: np.ndarray, heatmap: np.ndarray, *, scale: int = 8) -> np.nda
     heat = matplotlib.colormaps["jet"](heatmap)[..., :3]
     blended = np.uint8(255 * (0.6 * gray + 0.4 * heat))
     return np.kron(blended, np.ones((scale, scale, 1), dtype=np.uint8))
+
+
+def picture_html(picture: np.ndarray) -> str:
+    """An ``<img>`` element holding the picture itself, as a PNG in a data URL.
+
+    Not Gradio's Image output: it writes each picture to a cache file named by its content,
+    so two users who get the same picture at the same moment share one file, which Gradio
+    rewrites while it sends it to the other (a truncated answer, seen in the load test).
+    """
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(picture).save(buffer, format="PNG")
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    height, width = picture.shape[:2]
+    source = f"data:image/png;base64,{data}"
+    return f'<img alt="the image the model sees" width="{width}" height="{height}" src="{source}">'
 
 
 def explain(model: keras.Model, image: np.ndarray) -> tuple[dict[str, float], np.ndarray]:
@@ -107,18 +126,21 @@ def build_demo(
                     pick = gradio.Button("Classify the test image")
             with gradio.Column():
                 scores = gradio.Label(label="What the model says", num_top_classes=3)
-                seen = gradio.Image(label="What the model sees (Grad-CAM: where it looked)", format="png")
+                gradio.Markdown("**What the model sees** (Grad-CAM: where it looked)")
+                seen = gradio.HTML()
                 truth = gradio.Markdown(label="True class")
         outputs = [scores, seen, truth]
 
         def classify_picture(path):
-            return (*classify_upload(model, path), "")
+            scores, picture = classify_upload(model, path)
+            return scores, picture_html(picture), ""
 
         classify.click(classify_picture, upload, outputs, api_name="classify_picture")
         if test_images is not None:
 
             def classify_test_image(number):
-                return _classify_test(model, test_images, test_labels, number)
+                scores, picture, truth = _classify_test(model, test_images, test_labels, number)
+                return scores, picture_html(picture), truth
 
             pick.click(classify_test_image, index, outputs, api_name="classify_test_image")
     return app
@@ -146,6 +168,7 @@ class LoadTest:
         p50_ms: Median time from sending a request to its answer, in milliseconds.
         p95_ms: The 95th percentile of that time.
         seconds: Wall-clock time of the whole burst.
+        errors: What the failed requests raised (each different message once).
     """
 
     requests: int
@@ -155,6 +178,7 @@ class LoadTest:
     p50_ms: float
     p95_ms: float
     seconds: float
+    errors: tuple[str, ...] = ()
 
 
 def load_test(
@@ -194,10 +218,12 @@ def load_test(
         results = [result for batch in pool.map(worker, range(clients)) for result in batch]
     seconds = time.perf_counter() - start
     outcomes = [outcome for outcome, _ in results]
+    failures = [outcome.removeprefix("failure: ") for outcome in outcomes if outcome.startswith("failure")]
     latencies = 1000 * np.array([latency for _, latency in results])
     return LoadTest(
-        requests, outcomes.count("prediction"), outcomes.count("message"), outcomes.count("failure"),
+        requests, outcomes.count("prediction"), outcomes.count("message"), len(failures),
         float(np.percentile(latencies, 50)), float(np.percentile(latencies, 95)), seconds,
+        tuple(dict.fromkeys(failures)),
     )  # fmt: skip
 
 

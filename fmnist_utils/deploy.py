@@ -101,6 +101,7 @@ def export_saved_model(model: keras.Model, path: str | os.PathLike[str]) -> Path
             archive.write_out(str(path))
     finally:
         logger.setLevel(level)
+    _runtime.release_free_memory()  # Tracing and writing leave freed memory in the process.
     return Path(path)
 
 
@@ -117,7 +118,10 @@ def export_onnx(model: keras.Model, path: str | os.PathLike[str]) -> Path:
     """
     tf2onnx = _optional("tf2onnx")
     function = tf.function(lambda image: model(image, training=False))
-    tf2onnx.convert.from_function(function, input_signature=_inference_signature(model), output_path=str(path))
+    tf2onnx.convert.from_function(
+        function, input_signature=_inference_signature(model), output_path=str(path)
+    )
+    _runtime.release_free_memory()
     return Path(path)
 
 
@@ -173,34 +177,40 @@ def convert_to_litert(
         converter.inference_output_type = tf.uint8
     with quiet_tensorflow():  # The quantizer writes its settings below Python.
         Path(path).write_bytes(converter.convert())
+    _runtime.release_free_memory()
     return Path(path)
 
 
 # --- Predictors -------------------------------------------------------------------------
 
 
-def keras_predictor(model: keras.Model, *, batch_size: int = 256) -> Predictor:
-    """A predictor running the Keras model itself (the reference)."""
+#: Images per call to a runtime: what predicting 10,000 images at once would need in memory
+#: (a gigabyte of feature maps for the first layer alone) is more than Binder has.
+BATCH_SIZE = 256
+
+
+def _predictor(run: Callable[[np.ndarray], np.ndarray], batch_size: int = BATCH_SIZE) -> Predictor:
+    """A predictor from ``run``, which classifies one batch of ``uint8`` images ``(n, 28, 28, 1)``."""
 
     def predict(images: np.ndarray) -> np.ndarray:
         validate_images(images)
-        batch = add_channel_axis(images).astype(np.float32)
-        if len(batch) <= batch_size:  # One call, no tf.data pipeline: the fastest for 1 image.
-            return np.asarray(model(batch, training=False))
-        return np.asarray(model.predict(batch, batch_size=batch_size, verbose=0))
+        images = add_channel_axis(images)
+        return np.concatenate(
+            [run(images[start : start + batch_size]) for start in range(0, len(images), batch_size)]
+        )
 
     return predict
+
+
+def keras_predictor(model: keras.Model, *, batch_size: int = BATCH_SIZE) -> Predictor:
+    """A predictor running the Keras model itself (the reference)."""
+    return _predictor(lambda batch: np.asarray(model(batch.astype(np.float32), training=False)), batch_size)
 
 
 def saved_model_predictor(path: str | os.PathLike[str]) -> Predictor:
     """A predictor running a SavedModel's ``serve`` endpoint, as TensorFlow Serving would."""
     loaded = tf.saved_model.load(str(path))  # Keep it: its endpoints refer to its variables.
-
-    def predict(images: np.ndarray) -> np.ndarray:
-        validate_images(images)
-        return np.asarray(loaded.serve(tf.constant(add_channel_axis(images), tf.float32)))
-
-    return predict
+    return _predictor(lambda batch: np.asarray(loaded.serve(tf.constant(batch, tf.float32))))
 
 
 def onnx_predictor(path: str | os.PathLike[str]) -> Predictor:
@@ -210,12 +220,7 @@ def onnx_predictor(path: str | os.PathLike[str]) -> Predictor:
     options.intra_op_num_threads = _threads()
     session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     name = session.get_inputs()[0].name
-
-    def predict(images: np.ndarray) -> np.ndarray:
-        validate_images(images)
-        return session.run(None, {name: add_channel_axis(images).astype(np.float32)})[0]
-
-    return predict
+    return _predictor(lambda batch: session.run(None, {name: batch.astype(np.float32)})[0])
 
 
 def litert_predictor(path: str | os.PathLike[str]) -> Predictor:
@@ -230,17 +235,15 @@ def litert_predictor(path: str | os.PathLike[str]) -> Predictor:
         interpreter.allocate_tensors()
     source, target = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
 
-    def predict(images: np.ndarray) -> np.ndarray:
-        validate_images(images)
-        batch = _quantize(add_channel_axis(images), source)
+    def run(batch: np.ndarray) -> np.ndarray:
         if tuple(interpreter.get_input_details()[0]["shape"]) != batch.shape:
             interpreter.resize_tensor_input(source["index"], batch.shape)
             interpreter.allocate_tensors()
-        interpreter.set_tensor(source["index"], batch)
+        interpreter.set_tensor(source["index"], _quantize(batch, source))
         interpreter.invoke()
         return _dequantize(interpreter.get_tensor(target["index"]), target)
 
-    return predict
+    return _predictor(run)
 
 
 def _quantize(images: np.ndarray, detail: dict) -> np.ndarray:
@@ -317,7 +320,7 @@ class Speed:
 
 
 def measure_speed(
-    predict: Predictor, images: np.ndarray, *, batch_size: int = 256, repeats: int = 50
+    predict: Predictor, images: np.ndarray, *, batch_size: int = BATCH_SIZE, repeats: int = 50
 ) -> Speed:
     """Time ``predict`` on one image at a time and on batches, after a warm-up call.
 

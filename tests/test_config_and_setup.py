@@ -214,9 +214,8 @@ def test_quick_tuner_dirs_are_removed_when_the_kernel_ends(tmp_path):
         "(folder / 'trial_0').mkdir()\n"
         "print(folder)\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script], env={**os.environ, "TMPDIR": str(tmp_path)}, capture_output=True, text=True
-    )
+    environment = {**os.environ, "TMPDIR": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-c", script], env=environment, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     folder = Path(result.stdout.strip())
     assert folder.parent == tmp_path

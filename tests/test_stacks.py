@@ -38,7 +38,8 @@ def _declared() -> dict[str, list[Requirement]]:
         with (ROOT / "pyproject.toml").open("rb") as file:
             project = tomllib.load(file)["project"]
         sources["pyproject.toml"] = [Requirement(text) for text in project["dependencies"]]
-        sources["pyproject.toml [deploy]"] = [Requirement(text) for text in project["optional-dependencies"]["deploy"]]
+        extra = project["optional-dependencies"]["deploy"]
+        sources["pyproject.toml [deploy]"] = [Requirement(text) for text in extra]
     return sources
 
 
