@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import importlib.util
 import io
 import os
 import socket
@@ -22,6 +23,7 @@ import keras
 import matplotlib
 import numpy as np
 
+from fmnist_utils._files import absolute_path
 from fmnist_utils.data import CLASS_NAMES, load_image_file, validate_images
 from fmnist_utils.deploy import _optional, keras_predictor
 from fmnist_utils.evaluation import grad_cam
@@ -96,7 +98,7 @@ def classify_upload(
     try:
         image = load_image_file(path)
     except _UPLOAD_ERRORS as error:  # The message names the server's temporary copy: shorten it.
-        message = str(error).replace(str(Path(path).resolve()), Path(path).name)
+        message = str(error).replace(str(absolute_path(path)), Path(path).name)
         raise gradio.Error(message, print_exception=False) from None  # A message, not a server error.
     return explain(model, image)
 
@@ -156,15 +158,20 @@ def _classify_test(model, test_images, test_labels, number) -> tuple[dict[str, f
     return scores, picture, truth
 
 
+#: The seconds a load-test request may wait for its answer before it counts as a failure.
+REQUEST_TIMEOUT = 60.0
+
+
 @dataclass(frozen=True)
 class LoadTest:
     """What a burst of concurrent requests to the demo got back.
 
     Attributes:
         requests: Requests sent.
-        predictions: Requests answered with a prediction.
-        messages: Requests answered with an error message (the bad files).
-        failures: Requests that got no answer (a crash, a timeout, a dropped connection).
+        answers: For each file name, how many of its requests got a ``"prediction"``, an
+            error ``"message"`` or a ``"failure"`` (no answer: a dropped connection, a timeout).
+            A file that crashes the page's function gets messages too (Gradio reports every
+            error the same way), so check that the good files got predictions only.
         p50_ms: Median time from sending a request to its answer, in milliseconds.
         p95_ms: The 95th percentile of that time.
         seconds: Wall-clock time of the whole burst.
@@ -172,13 +179,15 @@ class LoadTest:
     """
 
     requests: int
-    predictions: int
-    messages: int
-    failures: int
+    answers: dict[str, dict[str, int]]
     p50_ms: float
     p95_ms: float
     seconds: float
     errors: tuple[str, ...] = ()
+
+    def count(self, outcome: str) -> int:
+        """How many requests got ``outcome`` (``"prediction"``, ``"message"`` or ``"failure"``)."""
+        return sum(outcomes.get(outcome, 0) for outcomes in self.answers.values())
 
 
 def load_test(
@@ -187,7 +196,8 @@ def load_test(
     """Send ``requests`` uploads from ``clients`` parallel clients to a running demo.
 
     Each client is a ``gradio_client.Client`` in its own thread that uploads the files in
-    turn through the page's ``classify_picture`` endpoint, like a browser does.
+    turn through the page's ``classify_picture`` endpoint, like a browser does, and waits
+    at most :data:`REQUEST_TIMEOUT` seconds for each answer.
 
     Args:
         url: The demo's address, e.g. ``http://127.0.0.1:7860/``.
@@ -197,34 +207,40 @@ def load_test(
     """
     client_module = _optional("gradio_client")
 
-    def one(client, path) -> tuple[str, float]:
+    def one(client, path) -> tuple[str, str, float]:
         start = time.perf_counter()
         try:
-            client.predict(client_module.handle_file(str(path)), api_name="/classify_picture")
+            job = client.submit(client_module.handle_file(str(path)), api_name="/classify_picture")
+            job.result(timeout=REQUEST_TIMEOUT)
             outcome = "prediction"
-        except client_module.exceptions.AppError:  # The page showed the error message.
+        except client_module.exceptions.AppError:  # The page showed an error message.
             outcome = "message"
-        except Exception:
-            outcome = "failure"
-        return outcome, time.perf_counter() - start
+        except Exception as error:  # Anything else: the request got no answer.
+            outcome = f"failure: {type(error).__name__}: {error}"
+        return Path(path).name, outcome, time.perf_counter() - start
 
-    def worker(worker_index: int) -> list[tuple[str, float]]:
-        client = client_module.Client(url, verbose=False)
-        share = range(worker_index, requests, clients)
-        return [one(client, files[index % len(files)]) for index in share]
+    def worker(worker_index: int) -> list[tuple[str, str, float]]:
+        share = [files[index % len(files)] for index in range(worker_index, requests, clients)]
+        try:
+            client = client_module.Client(url, verbose=False)
+        except Exception as error:  # No page at that address: each of this client's requests fails.
+            return [(Path(path).name, f"failure: {type(error).__name__}: {error}", 0.0) for path in share]
+        return [one(client, path) for path in share]
 
     start = time.perf_counter()
     with ThreadPoolExecutor(clients) as pool:
         results = [result for batch in pool.map(worker, range(clients)) for result in batch]
     seconds = time.perf_counter() - start
-    outcomes = [outcome for outcome, _ in results]
-    failures = [outcome.removeprefix("failure: ") for outcome in outcomes if outcome.startswith("failure")]
-    latencies = 1000 * np.array([latency for _, latency in results])
-    return LoadTest(
-        requests, outcomes.count("prediction"), outcomes.count("message"), len(failures),
-        float(np.percentile(latencies, 50)), float(np.percentile(latencies, 95)), seconds,
-        tuple(dict.fromkeys(failures)),
-    )  # fmt: skip
+    answers: dict[str, dict[str, int]] = {Path(path).name: {} for path in files}
+    for name, outcome, _ in results:
+        kind = outcome.split(":", 1)[0]
+        answers[name][kind] = answers[name].get(kind, 0) + 1
+    errors = tuple(
+        dict.fromkeys(outcome.removeprefix("failure: ") for _, outcome, _ in results if ":" in outcome)
+    )
+    latencies = 1000 * np.array([latency for _, _, latency in results])
+    p50, p95 = (float(value) for value in np.percentile(latencies, [50, 95]))
+    return LoadTest(requests, answers, p50, p95, seconds, errors)
 
 
 def _first_free_port(start: int) -> int:
@@ -237,9 +253,11 @@ def _first_free_port(start: int) -> int:
 
 
 def _binder_root(port: int) -> str | None:
-    """On Binder (JupyterHub), the path where jupyter-server-proxy forwards ``port``."""
+    """On Binder (or another JupyterHub with jupyter-server-proxy), where the proxy forwards ``port``."""
     prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX")
-    return f"{prefix.rstrip('/')}/proxy/{port}" if prefix else None
+    if not prefix or importlib.util.find_spec("jupyter_server_proxy") is None:
+        return None
+    return f"{prefix.rstrip('/')}/proxy/{port}"
 
 
 def launch(app: object, *, port: int | None = None, block: bool = False, **options: object) -> object:
@@ -267,7 +285,7 @@ def launch(app: object, *, port: int | None = None, block: bool = False, **optio
     root = _binder_root(port)
     if root:
         options.setdefault("root_path", root)
-        print(f"On Binder: open {root}/ in a new browser tab (same address as JupyterLab up to /user/...).")
+        print(f"On JupyterHub (Binder): open {root}/ in a new browser tab, on the same site as JupyterLab.")
     app.launch(
         server_name="127.0.0.1",
         server_port=port,
@@ -297,7 +315,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--model", type=Path, default=None, help="a .keras file (default: the course's model)"
     )
-    parser.add_argument("--port", type=int, default=7860)
+    parser.add_argument("--port", type=int, default=None, help="default: the first free port from 7860")
     parser.add_argument("--share", action="store_true", help="also make a public gradio.live link")
     arguments = parser.parse_args(argv)
     path = arguments.model or _default_model_path()

@@ -16,6 +16,7 @@ import importlib.util
 import io
 import os
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,7 +83,9 @@ def export_saved_model(model: keras.Model, path: str | os.PathLike[str]) -> Path
     """Export ``model`` as a TensorFlow SavedModel (the format TensorFlow Serving loads).
 
     The folder holds the inference graph only: no optimizer, no training. Its ``serve``
-    endpoint calls the model with ``training=False``. Plain ``model.export(path)`` does
+    endpoint calls the model with ``training=False``. Keras' ``ExportArchive`` stores each
+    weight twice (in the model's variables and in a flat list of all of them), so the folder
+    is about twice the size of the ONNX or LiteRT file. Plain ``model.export(path)`` does
     not say so, and Keras' augmentation layers are *on* by default: the improved model
     of notebook 05 would flip a random half of the images it serves.
 
@@ -204,7 +207,13 @@ def _predictor(run: Callable[[np.ndarray], np.ndarray], batch_size: int = BATCH_
 
 def keras_predictor(model: keras.Model, *, batch_size: int = BATCH_SIZE) -> Predictor:
     """A predictor running the Keras model itself (the reference)."""
-    return _predictor(lambda batch: np.asarray(model(batch.astype(np.float32), training=False)), batch_size)
+
+    def run(batch: np.ndarray) -> np.ndarray:
+        with warnings.catch_warnings():  # Keras 3.10: a reloaded model expects a list of inputs.
+            warnings.filterwarnings("ignore", message="The structure of `inputs` doesn't match")
+            return np.asarray(model(batch.astype(np.float32), training=False))
+
+    return _predictor(run, batch_size)
 
 
 def saved_model_predictor(path: str | os.PathLike[str]) -> Predictor:

@@ -140,14 +140,43 @@ def test_uploads_over_the_limit_are_refused_before_the_model(served, tmp_path):
 def test_the_server_answers_every_request_of_a_concurrent_burst(served, pictures):
     files = [pictures / "ankle_boot.png", pictures / "notes.png", pictures / "empty.jpg"]
     result = demo.load_test(served, files, requests=24, clients=4)
-    assert result.failures == 0, result.errors
-    assert (result.predictions, result.messages) == (8, 16)
+    assert result.count("failure") == 0, result.errors
+    assert result.answers == {
+        "ankle_boot.png": {"prediction": 8},
+        "notes.png": {"message": 8},
+        "empty.jpg": {"message": 8},
+    }
+    assert (result.count("prediction"), result.count("message"), result.requests) == (8, 16, 24)
     assert 0 < result.p50_ms <= result.p95_ms
     # ... and it still works afterwards.
     assert (
         _top_class(Client(served, verbose=False).predict(1, api_name="/classify_test_image")[0])
         in CLASS_NAMES
     )
+
+
+def test_a_crash_in_the_page_is_not_mistaken_for_a_prediction(
+    tiny_classifier, test_set, pictures, monkeypatch
+):
+    """A good file whose handling crashes is answered with an error: not a prediction."""
+    app = demo.build_demo(tiny_classifier, *test_set)
+    monkeypatch.setattr(demo, "explain", lambda model, image: 1 / 0)
+    app.launch(server_name="127.0.0.1", server_port=_free_port(), prevent_thread_lock=True, quiet=True)
+    try:
+        result = demo.load_test(app.local_url, [pictures / "ankle_boot.png"], requests=2, clients=1)
+    finally:
+        app.close()
+    assert result.answers == {"ankle_boot.png": {"message": 2}}
+
+
+def test_a_request_that_gets_no_answer_is_a_failure_with_its_reason(tmp_path, pictures):
+    result = demo.load_test(
+        f"http://127.0.0.1:{_free_port()}/", [pictures / "ankle_boot.png"], requests=2, clients=1
+    )
+    assert result.answers == {"ankle_boot.png": {"failure": 2}}
+    assert result.count("failure") == 2
+    (error,) = result.errors
+    assert "ConnectError" in error
 
 
 def test_overlay_is_the_image_blown_up_with_the_heatmap_on_top():
@@ -163,9 +192,19 @@ def test_overlay_is_the_image_blown_up_with_the_heatmap_on_top():
 
 
 def test_on_binder_the_page_is_served_under_jupyterhubs_proxy(monkeypatch):
+    import importlib.util
+
     monkeypatch.setenv("JUPYTERHUB_SERVICE_PREFIX", "/user/someone-abc/")
     assert demo._binder_root(7860) == "/user/someone-abc/proxy/7860"
-    monkeypatch.delenv("JUPYTERHUB_SERVICE_PREFIX")
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name: None if name == "jupyter_server_proxy" else real_find_spec(name),
+    )
+    assert demo._binder_root(7860) is None  # A JupyterHub without the proxy: nothing to point at.
+    monkeypatch.undo()
+    monkeypatch.delenv("JUPYTERHUB_SERVICE_PREFIX", raising=False)
     assert demo._binder_root(7860) is None
 
 
@@ -203,6 +242,9 @@ def test_the_page_in_chromium_shows_a_prediction_and_a_bad_files_message(
             answer = page.get_by_test_id("label-output-value")
             sync_api.expect(answer).to_have_text(expected)
             sync_api.expect(page.locator(".pending")).to_have_count(0)  # Outputs no longer faded.
+            picture = page.get_by_alt_text("the image the model sees")
+            sync_api.expect(picture).to_be_visible()
+            assert picture.evaluate("image => image.naturalWidth") == 224  # Decoded, not a broken image.
             page.screenshot(path=str(tmp_path / "demo-prediction.png"))
 
             page.get_by_role("button", name="Clear").first.click()
