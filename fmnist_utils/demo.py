@@ -320,7 +320,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     arguments = parser.parse_args(argv)
     path = arguments.model or _default_model_path()
     if not path.exists():
-        parser.error(f"{path} not found: run notebook 03 (or 05) first, or pass --model FILE.keras.")
+        advice = (
+            "check the path"
+            if arguments.model
+            else "run notebook 03 (or 05) first, or pass --model FILE.keras"
+        )
+        parser.error(f"{path} not found: {advice}.")
     test_images, test_labels = load_test_set()
     print(f"Serving {path}")
     launch(

@@ -213,6 +213,9 @@ def test_make_demo_says_which_notebook_to_run_when_no_model_was_saved(tmp_path, 
     with pytest.raises(SystemExit):
         demo.main([])
     assert "run notebook 03 (or 05) first, or pass --model" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        demo.main(["--model", str(tmp_path / "mine.keras")])
+    assert f"{tmp_path / 'mine.keras'} not found: check the path." in capsys.readouterr().err
 
 
 def test_the_page_in_chromium_shows_a_prediction_and_a_bad_files_message(
