@@ -73,7 +73,8 @@ def explain(model: keras.Model, image: np.ndarray) -> tuple[dict[str, float], np
     """The class probabilities of one image and the picture of where the model looked.
 
     Returns:
-        ``({class name: probability}, overlay picture)``, as Gradio's Label and Image show them.
+        ``({class name: probability}, overlay picture)``: what the page shows (the picture via
+        :func:`picture_html`).
     """
     validate_images(image[np.newaxis], name="image")
     probabilities = keras_predictor(model)(image[np.newaxis])[0]

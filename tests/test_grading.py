@@ -232,3 +232,35 @@ def test_handouts_run_to_no_answer_yet(tmp_path, real_data_dir, monkeypatch):
         outputs = "".join(str(output) for cell in notebook.cells for output in cell.get("outputs", []))
         assert "NameError" not in outputs, path.name
         assert not re.search(r"Exercise \d\d\.\d: correct\.", outputs), path.name
+
+
+def test_notebook_06_round_trip_grades_its_check_and_leaves_the_rest_to_the_instructor(
+    tmp_path, real_data_dir
+):
+    """Notebook 06 released, answered right and wrong, autograded (it needs the deploy extra)."""
+    if not (BIN / "nbgrader").exists():
+        pytest.skip("nbgrader is not installed: pip install -r requirements-dev.txt")
+    pytest.importorskip("gradio", reason="the deploy extra is not installed: pip install -e '.[deploy]'")
+    course, notebook = tmp_path / "course", NOTEBOOKS_DIR / "06_from_notebook_to_app.ipynb"
+    make("assignment", course, real_data_dir, f"NOTEBOOKS={notebook}")
+    right = "size_ratio = table.loc['LiteRT float32', 'size (MB)'] / table.loc['LiteRT int8', 'size (MB)']"
+    inverted = "size_ratio = table.loc['LiteRT int8', 'size (MB)'] / table.loc['LiteRT float32', 'size (MB)']"
+    hand_in(course, "carol", {notebook.stem: {"exercise_06_1": right, "exercise_06_3": "# My photo: ..."}})
+    hand_in(course, "dan", {notebook.stem: {"exercise_06_1": inverted}})
+    make("autograde", course, real_data_dir, f"NOTEBOOKS={notebook}")
+
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        for student, score in [("carol", 2), ("dan", 0)]:
+            (graded,) = gradebook.find_submission("fmnist", student).notebooks
+            grades = {grade.name: grade for grade in graded.grades}
+            assert sorted(grades) == ["check_06_1", "exercise_06_2", "exercise_06_3"]
+            assert grades["check_06_1"].auto_score == score, student
+            # nbgrader scores an untouched open-ended answer 0 itself; an answer waits for the instructor.
+            assert not grades["exercise_06_2"].needs_manual_grade
+            assert grades["exercise_06_2"].auto_score == 0
+            assert grades["exercise_06_3"].needs_manual_grade == (student == "carol"), student
+    dan = errors(course / "autograded" / "dan" / "fmnist" / f"{notebook.name}")
+    assert dan["check_06_1"].startswith("AssertionError: Exercise 06.1: not yet. Hint: that is int8 / float")
+    assert set(errors(course / "autograded" / "carol" / "fmnist" / f"{notebook.name}")) <= {"exercise_06_2"}
