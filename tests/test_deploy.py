@@ -179,3 +179,17 @@ def test_exports_leave_the_augmentation_layers_off(real_data, tmp_path):
         for _ in range(2):  # A random flip would show in one of two calls.
             same, difference = deploy.agreement(reference, deploy.load_predictor(path)(test_images[:200]))
             assert (same, difference < 1e-5) == (1.0, True), path.name
+
+
+def test_notebook_06_setup_names_the_missing_packages_and_the_command(monkeypatch):
+    import importlib.util
+
+    real_find_spec = importlib.util.find_spec
+    missing = {"gradio", "ai_edge_litert"}
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name: None if name in missing else real_find_spec(name)
+    )
+    with pytest.raises(ModuleNotFoundError, match=r"not installed: ai_edge_litert, gradio\..*`make deploy`"):
+        deploy.check_extras()
+    monkeypatch.undo()
+    deploy.check_extras()  # All there: nothing to say.
