@@ -1076,7 +1076,7 @@ def exercise_06_1(size_ratio: object, table: object) -> bool:
     expected = sizes["LiteRT float32"] / sizes["LiteRT int8"]
     if abs(answer - expected) <= 0.01 * expected:
         return True
-    if abs(answer * expected - 1) < 0.01:
+    if 0 < answer < 1 and abs(answer * expected - 1) < 0.05:  # Rounded, too: 0.26 for 0.2563.
         raise _NotYet("that is int8 / float, below 1; divide the float size by the int8 size.")
     if abs(answer - sizes["Keras .keras"] / sizes["LiteRT int8"]) <= 0.01 * answer:
         raise _NotYet(

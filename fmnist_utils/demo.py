@@ -292,6 +292,7 @@ def launch(app: object, *, port: int | None = None, block: bool = False, **optio
         server_port=port,
         max_file_size=MAX_UPLOAD,
         show_error=True,  # A bad upload's message in a pop-up, not just "Error".
+        height=760,  # The page inline in a notebook, picture included, without scrolling.
         prevent_thread_lock=not block,
         **options,
     )

@@ -552,6 +552,7 @@ WRONG_ANSWERS = {
     ],
     "06.1": [
         ("int8 / float", (0.30 / 1.17,), "divide the float size by the int8 size"),
+        ("int8 / float, rounded", (0.26,), "divide the float size by the int8 size"),
         ("the .keras file", (3.52 / 0.30,), "optimizer's state"),
         ("dynamic range", (1.17 / 0.31,), "dynamic-range file"),
         ("a percentage saved", (74.4,), "read both sizes"),

@@ -71,11 +71,12 @@ photo, and checks that the page copes with bad files and with many users at once
 Notebooks 03 (it saves the baseline model) and 05 (it saves the improved model, which this
 notebook uses when it finds it), and 04 (preparing a photo for the model, Grad-CAM).
 
-This notebook trains nothing: it loads the saved model (and trains notebook 03's baseline
-only if no model was saved). It needs the course's optional **deploy** extra: ONNX,
-ONNX Runtime, LiteRT and Gradio (`make deploy`, or `pip install -e ".[deploy]"`; Binder and
-the Colab Setup cell install it). It runs in about a minute in full mode on a 2-core CPU
-(53 to 80 s measured), about 25 s in quick mode.
+This notebook trains nothing when notebook 05 or 03 saved its model; otherwise it first
+trains notebook 03's baseline (about 3 minutes in full mode, seconds in quick mode). It
+needs the course's optional **deploy** extra: ONNX, ONNX Runtime, LiteRT and Gradio
+(`make deploy`, or `pip install -e ".[deploy]"`; Binder and the Colab Setup cell install
+it). It runs in about a minute in full mode on a 2-core CPU (53 to 80 s measured), 25 to
+40 s in quick mode.
 """),
     md("""
 ## Setup
@@ -119,8 +120,8 @@ print(
 
 The improved model of notebook 05 if it was saved, else notebook 03's baseline. If neither
 is there (you opened this notebook first, or on Colab, where each notebook gets its own
-machine), the baseline is trained here with notebook 03's recipe, which takes a few
-minutes. Everything below works the same for either model.
+machine), the baseline is trained here with notebook 03's recipe, which takes about 3
+minutes (seconds in quick mode). Everything below works the same for either model.
 """),
     code("""
 (train_images, train_labels), (test_images, test_labels) = data.load_fashion_mnist()
@@ -318,18 +319,18 @@ In the full run (the saved outputs: notebook 05's improved model, 10,000 test im
   about 1e-6: rounding). The quantized models change the class of 7 (dynamic range) and 52
   (int8) images in 10,000, and their test accuracy by less than a tenth of a point (93.26%
   and 93.13% against 93.22%): the price of 8 bits is small for this model.
-- **Latency.** Calling Keras for one image costs 11 to 13 ms of Python and TensorFlow
-  overhead, the SavedModel about 1 ms; ONNX Runtime and LiteRT answer in 0.06 to 0.25 ms. On
+- **Latency.** Calling Keras for one image costs 11 to 19 ms of Python and TensorFlow
+  overhead, the SavedModel 1 to 2 ms; ONNX Runtime and LiteRT answer in 0.05 to 0.25 ms. On
   a phone, LiteRT with the int8 model is what runs on its NPU or DSP; in a browser, ONNX
   Runtime Web (or TensorFlow.js, from the SavedModel) runs the model on the visitor's
   machine, so the picture never leaves it.
 - **Throughput.** In batches, where the convolutions dominate, the float runtimes are
-  within a factor of two of each other (5,200 to 9,500 images a second); the 8-bit models
+  within a factor of three of each other (3,200 to 9,500 images a second); the 8-bit models
   do 16,000 to 26,000 on this machine. How much 8 bits gain depends on the processor's
   8-bit instructions: less on an older CPU, more on phone accelerators built for integers.
 
-Your numbers differ with the processor and from run to run; the ratios between rows are
-what to read.
+Your numbers differ with the processor and from run to run (the ranges above are from
+seven full runs on one shared 2-core machine); the ratios between rows are what to read.
 """),
     md("""
 ## Serve the model in a web page
@@ -419,7 +420,7 @@ pd.DataFrame(burst.answers).T.fillna(0).astype(int)  # What each file got back.
     md("""
 In every full run we measured, each request got its answer (100 predictions, 100 error
 messages) in 13.4 to 18.6 s for the 200, with a median wait of 0.52 to 0.66 s and a 95th
-percentile of 0.60 to 0.88 s. Gradio runs one request at a time, 70 to 90 ms of the
+percentile of 0.60 to 0.93 s. Gradio runs one request at a time, 70 to 90 ms of the
 server's time each: preparing the picture,
 the prediction and the Grad-CAM map. With 8 clients, each waits for the 7 requests ahead
 of it. A real service would send the prediction first and draw the picture on request,
