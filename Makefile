@@ -54,7 +54,7 @@ lab: kernel  ## Install, make sure the dataset is here, open JupyterLab.
 
 deploy: $(VENV)/.installed-deploy  ## Install notebook 06's optional extra (ONNX, LiteRT, Gradio).
 
-demo: $(VENV)/.installed-deploy  ## Serve the trained model's web demo on http://127.0.0.1:7860 (Ctrl+C stops).
+demo: $(VENV)/.installed-deploy  ## Serve the trained model's web demo on 127.0.0.1:7860 or the next free port (Ctrl+C stops).
 	$(BIN)/python -m fmnist_utils.demo $(DEMO_FLAGS)
 
 data: $(VENV)/.installed  ## Download (or verify) the dataset; FMNIST_DATA_DIR=DIR to choose where.
