@@ -28,7 +28,13 @@ import numpy as np
 from fmnist_utils import _runtime
 from fmnist_utils._checks import fraction, positive_int, positive_number
 from fmnist_utils.config import get_config
-from fmnist_utils.data import NUM_CLASSES, make_dataset, validate_images, validate_labels
+from fmnist_utils.data import (
+    NUM_CLASSES,
+    make_dataset,
+    train_validation_split,
+    validate_images,
+    validate_labels,
+)
 from fmnist_utils.models import augmentation_layers, build_baseline_cnn, build_improved_cnn
 
 __all__ = [
@@ -563,8 +569,8 @@ def train_model(
 ) -> tuple[keras.Model, TrainingResult]:
     """Build, compile and train a model as a recipe says.
 
-    Used by notebooks 04 and 05, the search and the benchmarks, so that they all train
-    exactly what notebooks 03 and 05 teach.
+    Used by notebook 05, :func:`load_or_train_baseline` (notebooks 04 and 06), the search
+    and the benchmarks, so that they all train exactly what notebooks 03 and 05 teach.
 
     Args:
         recipe: How to build and train (:data:`BASELINE_RECIPE`, :data:`IMPROVED_RECIPE`,
@@ -589,3 +595,37 @@ def train_model(
         model, train, validation, recipe, run_dir=run_dir, tensorboard=tensorboard, seed=seed, verbose=verbose
     )
     return model, result
+
+
+def load_or_train_baseline(train_images: np.ndarray, train_labels: np.ndarray) -> keras.Model:
+    """Notebook 03's baseline: loaded from where notebook 03 saved it, or trained and saved there.
+
+    For notebooks 04 and 06 opened before notebook 03 was run (or on Colab, where each
+    notebook gets its own machine): the baseline is then trained with notebook 03's recipe
+    (:data:`BASELINE_RECIPE`) on its 90% / 10% split of ``train_images``, sized by quick
+    mode as notebook 03 sizes it, and saved for the next time.
+
+    Args:
+        train_images: The 60,000 training images (the split and quick mode's subset are made here).
+        train_labels: Their labels.
+
+    Returns:
+        The trained baseline.
+    """
+    config = get_config()
+    path = config.model_path("baseline_cnn")
+    if path.exists():
+        print(f"loaded {path}")
+        return load_model(path)
+    print(f"{path} not found: training the baseline with notebook 03's recipe")
+    train, validation = train_validation_split(train_images, train_labels, validation_size=0.1, seed=42)
+    recipe = BASELINE_RECIPE.replace(epochs=config.epochs(BASELINE_RECIPE.epochs))
+    model, _ = train_model(
+        recipe,
+        config.subset(*train, "train"),
+        config.subset(*validation, "validation"),
+        run_dir=config.run_dir("baseline"),
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    model.save(path)
+    return model

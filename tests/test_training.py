@@ -910,3 +910,30 @@ def test_load_model_refuses_a_model_that_would_run_code(tmp_path):
     model.save(tmp_path / "lambda.keras")
     with pytest.raises(ValueError, match=r"safe_mode"):
         load_model(tmp_path / "lambda.keras")
+
+
+def test_load_or_train_baseline_trains_notebook_03s_recipe_once_then_loads(tmp_path, monkeypatch, capsys):
+    """Notebooks 04 and 06 without notebook 03's model: trained (quick mode's size) and saved, then loaded."""
+    from fmnist_utils import training
+
+    monkeypatch.setenv("FMNIST_WORK_DIR", str(tmp_path))
+    monkeypatch.setenv("FMNIST_QUICK", "1")
+    calls = []
+
+    def fake_train_model(recipe, train, validation, *, run_dir):
+        calls.append((recipe, len(train[1]), len(validation[1]), run_dir))
+        return build_baseline_cnn(), None
+
+    monkeypatch.setattr(training, "train_model", fake_train_model)
+    labels = np.repeat(np.arange(10), 1_000)
+    images = np.zeros((10_000, 28, 28), dtype=np.uint8)
+    first = training.load_or_train_baseline(images, labels)
+    ((trained_recipe, train_count, validation_count, run_dir),) = calls
+    assert trained_recipe == BASELINE_RECIPE.replace(epochs=3)  # Quick mode: at most 3 epochs.
+    assert (train_count, validation_count) == (8_000, 1_000)  # Quick mode's subsets of a 90/10 split.
+    assert run_dir == tmp_path / "runs" / "baseline_quick"
+    assert "not found: training the baseline with notebook 03's recipe" in capsys.readouterr().out
+    second = training.load_or_train_baseline(images, labels)
+    assert len(calls) == 1  # Loaded, not trained again.
+    assert f"loaded {tmp_path / 'models' / 'baseline_cnn_quick.keras'}" in capsys.readouterr().out
+    assert [w.shape for w in second.get_weights()] == [w.shape for w in first.get_weights()]

@@ -118,35 +118,23 @@ print(
     md("""
 ## Load the trained model
 
-The improved model of notebook 05 if it was saved, else notebook 03's baseline. If neither
-is there (you opened this notebook first, or on Colab, where each notebook gets its own
-machine), the baseline is trained here with notebook 03's recipe, which takes about 3
-minutes (seconds in quick mode). Everything below works the same for either model.
+The improved model of notebook 05 if it was saved, else notebook 03's baseline, through
+`training.load_or_train_baseline` as in notebook 04: if neither is there (you opened this
+notebook first, or on Colab, where each notebook gets its own machine), it trains the
+baseline with notebook 03's recipe, which takes about 3 minutes (seconds in quick mode).
+Everything below works the same for either model.
 """),
     code("""
 (train_images, train_labels), (test_images, test_labels) = data.load_fashion_mnist()
 test_images, test_labels = config.subset(test_images, test_labels, "test")
 
-candidates = [config.model_path("improved_cnn"), config.model_path("baseline_cnn")]
-model_path = next((path for path in candidates if path.exists()), None)
-if model_path is not None:
-    model = training.load_model(model_path)
-    print(f"loaded {model_path.name}: {model.count_params():,} parameters")
+improved_path = config.model_path("improved_cnn")  # Notebook 05's model, if it was trained.
+if improved_path.exists():
+    model = training.load_model(improved_path)
+    print(f"loaded {improved_path}")
 else:
-    print("no saved model found: training the baseline with notebook 03's recipe")
-    (train_part, validation_part) = data.train_validation_split(
-        train_images, train_labels, validation_size=0.1, seed=42
-    )
-    recipe = training.BASELINE_RECIPE
-    model, _ = training.train_model(
-        recipe.replace(epochs=config.epochs(recipe.epochs)),
-        config.subset(*train_part, "train"),
-        config.subset(*validation_part, "validation"),
-        run_dir=config.run_dir("baseline"),
-    )
-    model_path = config.model_path("baseline_cnn")
-    model_path.parent.mkdir(parents=True, exist_ok=True)
-    model.save(model_path)
+    model = training.load_or_train_baseline(train_images, train_labels)
+print(f"{model.name}: {model.count_params():,} parameters")
 
 export_dir = config.run_dir("formats", folder="exported")  # models/, exported/: git-ignored.
 export_dir.mkdir(parents=True, exist_ok=True)
@@ -330,7 +318,7 @@ In the full run (the saved outputs: notebook 05's improved model, 10,000 test im
   8-bit instructions: less on an older CPU, more on phone accelerators built for integers.
 
 Your numbers differ with the processor and from run to run (the ranges above are from
-seven full runs on one shared 2-core machine); the ratios between rows are what to read.
+eight full runs on one shared 2-core machine); the ratios between rows are what to read.
 """),
     md("""
 ## Serve the model in a web page
