@@ -1,11 +1,13 @@
 # Fashion-MNIST CNN course. Two commands do all the set-up:
-#   make lab    create .venv, install, fetch the data, open JupyterLab on notebooks/
+#   make lab    create .venv, install, fetch the data, open JupyterLab at notebooks/00
 #   make test   create .venv, install the dev tools, run every test and notebook
+# notebooks/ holds the exercise versions students open; solutions/ the solution versions, the
+# source of both: edit solutions/, then `make exercises` writes notebooks/ from it.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-NOTEBOOKS ?= $(wildcard notebooks/[0-9][0-9]_*.ipynb)
+NOTEBOOKS ?= $(wildcard solutions/[0-9][0-9]_*.ipynb)
 
 # Notebooks run with notebooks/ as their working folder: make relative data and work paths absolute.
 ifdef FMNIST_DATA_DIR
@@ -20,7 +22,7 @@ endif
 # Jupyter refuses to start as root (containers, some cloud shells) unless told it may.
 LAB_FLAGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: help kernel lab deploy demo test stacks lint format execute data student assignment autograde grades badges bench mutation clean distclean
+.PHONY: help kernel lab deploy demo test stacks lint format execute exercises data student assignment autograde formgrader grades feedback badges bench mutation clean distclean
 
 help:  ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -48,9 +50,9 @@ KERNEL_DISPLAY_NAME := Fashion-MNIST course (.venv)
 kernel: $(VENV)/.installed  ## Register .venv as the Jupyter kernel "Fashion-MNIST course (.venv)".
 	$(BIN)/python -m ipykernel install --user --name $(KERNEL_NAME) --display-name "$(KERNEL_DISPLAY_NAME)"
 
-lab: kernel  ## Install, make sure the dataset is here, open JupyterLab.
+lab: kernel  ## Install, make sure the dataset is here, open JupyterLab at the first notebook.
 	$(BIN)/python -m fmnist_utils download
-	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks $(LAB_FLAGS)
+	$(BIN)/jupyter lab notebooks/00_getting_started.ipynb $(LAB_FLAGS)
 
 deploy: $(VENV)/.installed-deploy  ## Install notebook 06's optional extra (ONNX, LiteRT, Gradio).
 
@@ -60,34 +62,53 @@ demo: $(VENV)/.installed-deploy  ## Serve the trained model's web demo on 127.0.
 data: $(VENV)/.installed  ## Download (or verify) the dataset; FMNIST_DATA_DIR=DIR to choose where.
 	$(BIN)/python -m fmnist_utils download
 
-STUDENT_DIR ?= student
-student: $(VENV)/.installed  ## Student versions of the notebooks in student/ (FORCE=1 overwrites).
-	$(BIN)/python tools/student.py notebooks $(STUDENT_DIR) $(if $(FORCE),--force)
+exercises: $(VENV)/.installed  ## Write notebooks/ (the exercise versions) from solutions/.
+	$(BIN)/python tools/student.py --exercises
 
-# nbgrader: one course folder, one assignment holding the notebooks named by NOTEBOOKS.
+STUDENT_DIR ?= student
+student: $(VENV)/.installed  ## Handouts without solution links in student/ (FORCE=1 overwrites).
+	$(BIN)/python tools/student.py solutions $(STUDENT_DIR) $(if $(FORCE),--force)
+
+# nbgrader: one course folder, one assignment holding the notebooks named by NOTEBOOKS (solutions/).
+# course/nbgrader_config.py (written once by make assignment, from tools/nbgrader_course.py) holds
+# the course's settings, so that the Formgrader grades exactly as these targets do.
 COURSE_DIR ?= course
 ASSIGNMENT ?= fmnist
 GRADING_TIMEOUT ?= 3600
 # nbgrader runs `alembic` from PATH: the venv's bin comes first, so nothing needs activating.
-# Grading re-runs every submission: in quick mode unless FMNIST_QUICK=0 is given, writing its
-# models and logs under course/work/, never into notebooks/.
-NBGRADER = cd "$(COURSE_DIR)" && PATH="$(abspath $(BIN)):$$PATH" FMNIST_QUICK=$${FMNIST_QUICK:-1} \
-	FMNIST_WORK_DIR="$(abspath $(COURSE_DIR))/work" "$(abspath $(BIN))/nbgrader"
+# Grading re-runs every submission: in quick mode unless FMNIST_QUICK=0 is given. Each submission
+# keeps what its notebooks write (models, logs) in its own folder, autograded/STUDENT/ASSIGNMENT/
+# fmnist_work/ (a relative FMNIST_WORK_DIR is read from the notebook's folder): no submission
+# reads a model another one trained, and nothing is written into notebooks/.
+GRADING_ENV = PATH="$(abspath $(BIN)):$$PATH" FMNIST_QUICK=$${FMNIST_QUICK:-1} FMNIST_WORK_DIR=fmnist_work
+NBGRADER = cd "$(COURSE_DIR)" && $(GRADING_ENV) "$(abspath $(BIN))/nbgrader"
 
-assignment: $(VENV)/.installed-dev  ## nbgrader: release student versions in course/release/ (ASSIGNMENT=, NOTEBOOKS=).
-	rm -rf "$(COURSE_DIR)/source/$(ASSIGNMENT)"  # Made from notebooks/ each time: edit those.
+assignment: $(VENV)/.installed-dev  ## nbgrader: release handouts in course/release/ (ASSIGNMENT=, NOTEBOOKS=, DUEDATE=).
+	rm -rf "$(COURSE_DIR)/source/$(ASSIGNMENT)"  # Made from solutions/ each time: edit those.
 	mkdir -p "$(COURSE_DIR)/source/$(ASSIGNMENT)"
 	cp $(NOTEBOOKS) "$(COURSE_DIR)/source/$(ASSIGNMENT)/"
+	$(BIN)/python -m tools.nbgrader_course "$(COURSE_DIR)"
 	$(NBGRADER) generate_assignment $(ASSIGNMENT) --force
+	$(if $(DUEDATE),$(NBGRADER) db assignment add $(ASSIGNMENT) --duedate="$(DUEDATE)")
 
-autograde: $(VENV)/.installed-dev  ## nbgrader: grade course/submitted/*/ASSIGNMENT/ (quick mode; FMNIST_QUICK=0 for full).
-	$(NBGRADER) autograde $(ASSIGNMENT) --force --Execute.timeout=$(GRADING_TIMEOUT)
+autograde: $(VENV)/.installed-dev  ## nbgrader: grade new and resubmitted work (STUDENT=id for one, FORCE=1 regrades all).
+	$(NBGRADER) autograde $(ASSIGNMENT) $(if $(STUDENT),--student="$(STUDENT)") $(if $(FORCE),--force) \
+		--Execute.timeout=$(GRADING_TIMEOUT)
 
-grades: $(VENV)/.installed-dev  ## nbgrader: write every student's scores to course/grades.csv.
+formgrader: $(VENV)/.installed-dev  ## nbgrader: JupyterLab on course/ for grading by hand (Nbgrader > Formgrader).
+	cd "$(COURSE_DIR)" && $(GRADING_ENV) "$(abspath $(BIN))/jupyter" lab --ServerApp.root_dir=. $(LAB_FLAGS)
+
+feedback: $(VENV)/.installed-dev  ## nbgrader: HTML feedback per student in course/feedback/ (no hidden test in it).
+	$(NBGRADER) generate_feedback $(ASSIGNMENT) $(if $(STUDENT),--student="$(STUDENT)") --force
+
+grades: $(VENV)/.installed-dev  ## nbgrader: course/grades.csv (totals) and course/grades_by_exercise.csv.
 	$(NBGRADER) export --to grades.csv
+	cd "$(COURSE_DIR)" && $(GRADING_ENV) PYTHONPATH="$(CURDIR)" "$(abspath $(BIN))/nbgrader" export \
+		--exporter=tools.nbgrader_course.ExerciseGradesExport --to grades_by_exercise.csv
 
 badges: $(VENV)/.installed  ## Rewrite the Colab/Binder badges and install URLs from pyproject.toml's address.
 	$(BIN)/python tools/badges.py $(if $(BRANCH),--branch $(BRANCH))
+	$(BIN)/python tools/student.py --exercises
 
 test: $(VENV)/.installed-dev  ## Lint, package tests, every notebook under nbval (FMNIST_QUICK=1 for quick mode).
 	$(BIN)/ruff check .
@@ -105,9 +126,10 @@ format: $(VENV)/.installed-dev  ## Let ruff fix what it can and format the code 
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-execute: $(VENV)/.installed-dev  ## Run the notebooks in full mode, saving their outputs (NOTEBOOKS=... for some).
+execute: $(VENV)/.installed-dev  ## Run the solutions in full mode, saving their outputs, then write notebooks/ (NOTEBOOKS=... for some).
 	FMNIST_QUICK=0 $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 		--ExecutePreprocessor.timeout=-1 --ExecutePreprocessor.kernel_name=python3 $(NOTEBOOKS)
+	$(BIN)/python tools/student.py --exercises
 
 bench: $(VENV)/.installed  ## Run the benchmarks; they print their figures.
 	$(BIN)/python benchmarks/data_loading.py

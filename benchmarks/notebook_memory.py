@@ -2,13 +2,13 @@
 
 Binder gives a notebook 1 to 2 GB of memory; the course keeps every notebook under
 1.5 GB in full mode. This script runs each numbered notebook in a fresh kernel (with
-nbclient, as ``make execute`` does, from ``notebooks/``) and, after every cell, reads the
+nbclient, as ``make execute`` does, from ``solutions/``) and, after every cell, reads the
 kernel process's peak resident set size (``VmHWM`` in ``/proc/<pid>/status``: the most
 memory the kernel held at any moment so far). It prints each notebook's peak and the
 cells that raised it most. Nothing is added to the notebooks: they run exactly as they are.
 
     FMNIST_DATA_DIR=../shared/data/fashion-mnist python benchmarks/notebook_memory.py
-    python benchmarks/notebook_memory.py --memory-limit 2GiB notebooks/00_getting_started.ipynb
+    python benchmarks/notebook_memory.py --memory-limit 2GiB solutions/00_getting_started.ipynb
 
 ``--memory-limit`` sets ``MEM_LIMIT`` in the kernel's environment, as JupyterHub and Binder
 do, so the notebooks see a small machine and choose their small-machine settings
@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-NOTEBOOKS_DIR = HERE.parent / "notebooks"
+NOTEBOOKS_DIR = HERE.parent / "solutions"
 #: The issue's ceiling for a notebook in full mode (Binder gives 1 to 2 GB).
 TARGET_BYTES = 1.5e9
 _UNITS = {"": 1, "b": 1, "k": 1e3, "kb": 1e3, "m": 1e6, "mb": 1e6, "g": 1e9, "gb": 1e9}

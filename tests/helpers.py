@@ -15,8 +15,10 @@ import pytest
 from fmnist_utils._files import FILES, DataFile
 
 TINY_COUNTS = {"train": 30, "test": 10}
-#: The course's notebooks.
+#: The course's notebooks as students open them: the exercise versions (generated from solutions/).
 NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+#: The solution versions, the source of truth: nbval runs these, nbgrader's source is made from them.
+SOLUTIONS_DIR = NOTEBOOKS_DIR.parent / "solutions"
 
 
 def student_environment() -> dict[str, str]:

@@ -20,9 +20,10 @@ FORK = "https://github.com/a-teacher/fmnist-fork"
 
 def _copy_course(destination: Path, address: str | None = None) -> Path:
     """Copy what make badges reads and writes; optionally point pyproject.toml elsewhere."""
-    (destination / "notebooks").mkdir(parents=True)
-    for notebook in NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"):
-        shutil.copy(notebook, destination / "notebooks" / notebook.name)
+    for folder in ("notebooks", "solutions"):
+        (destination / folder).mkdir(parents=True)
+        for notebook in (ROOT / folder).glob("[0-9][0-9]_*.ipynb"):
+            shutil.copy(notebook, destination / folder / notebook.name)
     shutil.copy(ROOT / "README.md", destination / "README.md")
     pyproject = (ROOT / "pyproject.toml").read_text()
     if address is not None:
@@ -45,14 +46,15 @@ def test_committed_badges_agree_with_pyproject_and_paths():
     assert badges.find_problems(ROOT) == []
 
 
-def test_every_notebook_has_both_badges_for_its_own_path():
+@pytest.mark.parametrize("folder", ["notebooks", "solutions"])
+def test_every_notebook_has_both_badges_for_its_own_path(folder):
     repository = badges.read_repository(ROOT)
     assert repository.url == "https://github.com/fmnist-course/fashion-mnist-cnn"
-    notebooks = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
+    notebooks = sorted((ROOT / folder).glob("[0-9][0-9]_*.ipynb"))
     assert len(notebooks) == 7
     for notebook in notebooks:
         first = _first_cell(notebook)
-        path = f"notebooks/{notebook.name}"
+        path = f"{folder}/{notebook.name}"
         assert first.startswith("# ")
         assert (
             f"(https://colab.research.google.com/github/fmnist-course/fashion-mnist-cnn/blob/main/{path})"
@@ -95,7 +97,7 @@ def test_make_badges_points_everything_at_a_fork(tmp_path):
         )
 
     changed = badges.update_badges(course)
-    assert len(changed) == 8  # Seven notebooks and the README.
+    assert len(changed) == 15  # Seven exercise versions, seven solutions and the README.
     assert badges.find_problems(course) == []
     assert badges.update_badges(course) == []  # A second run changes nothing.
     for path in [course / "README.md", *(course / "notebooks").glob("*.ipynb")]:

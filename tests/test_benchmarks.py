@@ -224,7 +224,7 @@ def test_seed_spread_quick_setting(real_data_dir, tmp_path):
 
 def test_notebook_memory_quick_setting_measures_and_saves_a_copy(real_data_dir, tmp_path):
     notebook = tmp_path / "00_getting_started.ipynb"
-    notebook.write_text((BENCHMARKS.parent / "notebooks" / notebook.name).read_text())
+    notebook.write_text((BENCHMARKS.parent / "solutions" / notebook.name).read_text())
     before = json.loads(notebook.read_text())
     output_file = tmp_path / "memory.json"
     output = run_script(

@@ -32,8 +32,6 @@ import nbformat
 import pytest
 from helpers import NOTEBOOKS_DIR, chromium_binary, student_environment
 
-from tools.student import write_student_versions
-
 LANDING = "00_getting_started.ipynb"
 #: Run through the UI: the title and text cells, Setup, a first computation, loading
 #: the data and printing what was loaded (cells 0 to 9 of the landing notebook).
@@ -220,11 +218,12 @@ def test_landing_notebook_runs_in_jupyterlab_in_chromium(jupyter_lab, tmp_path):
 
 
 def test_handout_in_jupyterlab_says_no_answer_yet_before_the_student_answers(tmp_path, real_data_dir):
-    """The handout of `make student` as a student opens it: no "correct." anywhere; run down to
-    the first exercise, its stub raises NotImplementedError and its check says "no answer yet"."""
+    """The exercise version as a student opens it (notebooks/): no "correct." anywhere; run down to
+    the first exercise, its stub names it, its check says "no answer yet", and the link under the
+    check leads to the solution."""
     executable = chromium_binary()
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in requirements-dev.txt")
-    [handout] = write_student_versions(NOTEBOOKS_DIR / LANDING, tmp_path / "handout")
+    handout = NOTEBOOKS_DIR / LANDING
     cells = nbformat.read(handout, as_version=4).cells
     first_check = next(
         index
@@ -250,9 +249,10 @@ def test_handout_in_jupyterlab_says_no_answer_yet_before_the_student_answers(tmp
         finally:
             browser.close()
 
-    assert "checks.exercise_00_1(sneaker_count, test_labels)" in opened  # The checks are there ...
+    assert "checks.exercise_00_1(sneaker_count" in opened  # The checks are there ...
     assert not re.search(r"Exercise \d\d\.\d: correct\.", opened)  # ... and no verdict before an answer.
-    assert "NotImplementedError" in stub
+    assert "Stuck on exercise 00.1? Its solution" in opened
+    assert "NotImplementedError: Exercise 00.1: write your answer here, then run the check below" in stub
     assert "AssertionError: Exercise 00.1: no answer yet. Store your answer in `sneaker_count`." in check
     assert "NameError" not in check
 

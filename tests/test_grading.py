@@ -1,9 +1,10 @@
 """The instructor's round trip, as INSTRUCTORS.md tells it, through the Makefile with the venv
 *not* on PATH: `make assignment` (nbgrader generate_assignment), submissions with right, wrong
 and unanswered exercises, `make autograde`, `make grades` (nbgrader export); then the exact
-scores, from the gradebook and from the CSV. And the handouts of `make student`, run as a
-student runs them before answering: every graded check says "no answer yet", none says
-"correct." and none raises NameError.
+scores, from the gradebook and from the CSVs; a read-only cell edited, a late submission graded
+alone, feedback without hidden tests, each submission in its own work folder. And the exercise
+versions students open (notebooks/), run before answering: every stub names its exercise, every
+graded check says "no answer yet", none says "correct." and none raises NameError.
 
 Both run notebooks 00 and 01 in quick mode on the real data (about a minute together).
 """
@@ -19,17 +20,18 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from helpers import NOTEBOOKS_DIR
+from helpers import NOTEBOOKS_DIR, SOLUTIONS_DIR
 from nbclient import NotebookClient
 
-from tools.student import write_student_versions
+from tools.student import BEGIN_HIDDEN_TESTS, END_HIDDEN_TESTS
 
 ROOT = NOTEBOOKS_DIR.parent
 NOTEBOOKS = [
-    NOTEBOOKS_DIR / "00_getting_started.ipynb",
-    NOTEBOOKS_DIR / "01_data_exploration_and_preprocessing.ipynb",
+    SOLUTIONS_DIR / "00_getting_started.ipynb",
+    SOLUTIONS_DIR / "01_data_exploration_and_preprocessing.ipynb",
 ]
 BIN = Path(sys.executable).parent
+ON_TIME, LATE = "2026-11-30 10:00:00 UTC", "2026-12-02 09:00:00 UTC"  # Due 2026-12-01 17:00 UTC.
 
 #: What a student hands in: the answer cell's new source, by grade_id (the rest stays a stub).
 ALICE = {
@@ -118,10 +120,13 @@ def make(target: str, course: Path, data_dir: Path, *extra: str) -> subprocess.C
     return completed
 
 
-def hand_in(course: Path, student: str, answers: dict[str, dict[str, str]]) -> None:
-    """Copy the released notebooks to course/submitted/STUDENT/fmnist/ with these answers."""
+def hand_in(course: Path, student: str, answers: dict[str, dict[str, str]], when: str = ON_TIME) -> None:
+    """Copy the released notebooks to course/submitted/STUDENT/fmnist/ with these answers, handed in
+    at ``when`` (nbgrader reads it from timestamp.txt)."""
     folder = course / "submitted" / student / "fmnist"
     folder.mkdir(parents=True)
+    (folder / "timestamp.txt").write_text(when)
+    answers = {name: dict(cells) for name, cells in answers.items()}
     for name, cells in answers.items():
         notebook = nbformat.read(course / "release" / "fmnist" / f"{name}.ipynb", as_version=4)
         for cell in notebook.cells:
@@ -146,11 +151,44 @@ def errors(notebook: nbformat.NotebookNode | Path) -> dict[str | None, str]:
     return found
 
 
+#: Edits the read-only check cell so that it prints "correct."; its answer is wrong.
+MALLORY = {
+    "00_getting_started": {
+        "exercise_00_1": "sneaker_count = 1000",
+        "check_00_1": 'print("Exercise 00.1: correct.")',
+    }
+}
+#: Hands in late, one exercise right.
+CAROL = {"00_getting_started": {"exercise_00_1": "sneaker_count = int(np.sum(test_labels[:100] == 7))"}}
+
+
+def plain_text(html: str) -> str:
+    """What a browser shows of an HTML page: no tags, entities decoded."""
+    import html as html_module
+
+    return html_module.unescape(re.sub(r"<[^>]+>", "", html))
+
+
+def hidden_test_lines(notebook: Path) -> set[str]:
+    """The lines of a notebook's hidden tests that could give an answer away."""
+    lines = set()
+    for cell in nbformat.read(notebook, as_version=4).cells:
+        inside = False
+        for line in cell.source.splitlines():
+            if BEGIN_HIDDEN_TESTS in line:
+                inside = True
+            elif END_HIDDEN_TESTS in line:
+                inside = False
+            elif inside and len(line.strip()) > 12 and not line.strip().startswith("#"):
+                lines.add(line.strip())
+    return lines
+
+
 def test_nbgrader_round_trip_gives_the_exact_scores(tmp_path, real_data_dir):
     if not (BIN / "nbgrader").exists():
         pytest.skip("nbgrader is not installed: pip install -r requirements-dev.txt")
     course = tmp_path / "course"
-    make("assignment", course, real_data_dir)
+    make("assignment", course, real_data_dir, "DUEDATE=2026-12-01 17:00:00 UTC")
     released = course / "release" / "fmnist"
     assert sorted(path.name for path in released.glob("*.ipynb")) == [path.name for path in NOTEBOOKS]
     for path in released.glob("*.ipynb"):
@@ -158,10 +196,19 @@ def test_nbgrader_round_trip_gives_the_exact_scores(tmp_path, real_data_dir):
         assert "HIDDEN TESTS" not in text, path.name
         assert "BEGIN SOLUTION" not in text, path.name
         assert "Exercise 00.1: correct." not in text
+    assert (
+        'raise NotImplementedError(\\"Exercise 00.1: write your answer here, then run the check below\\")'
+        in (released / "00_getting_started.ipynb").read_text()
+    )
 
-    hand_in(course, "alice", ALICE)
-    hand_in(course, "bob", BOB)
-    make("autograde", course, real_data_dir)
+    for student, answers in [("alice", ALICE), ("bob", BOB), ("mallory", MALLORY)]:
+        hand_in(course, student, answers, ON_TIME)
+    graded = make("autograde", course, real_data_dir)
+    log = graded.stdout + graded.stderr
+    # Untouched and answered cells pass quietly; the one edited read-only cell is named, with its student.
+    assert re.findall(r"Attribute '(\w+)' for cell (\w+) has changed", log) == [("checksum", "check_00_1")]
+    assert "Student mallory edited the read-only cell check_00_1 of 00_getting_started" in log
+    assert "treat as error" not in log  # No check cell leaves a value for nbgrader to read as a score.
     make("grades", course, real_data_dir)
 
     from nbgrader.api import Gradebook
@@ -184,7 +231,11 @@ def test_nbgrader_round_trip_gives_the_exact_scores(tmp_path, real_data_dir):
 
     with open(course / "grades.csv", newline="") as file:
         rows = {row["student_id"]: row for row in csv.DictReader(file)}
-    assert {student: float(rows[student]["score"]) for student in rows} == {"alice": 4.0, "bob": 0.0}
+    assert {student: float(rows[student]["score"]) for student in rows} == {
+        "alice": 4.0,
+        "bob": 0.0,
+        "mallory": 0.0,
+    }
     assert {float(row["max_score"]) for row in rows.values()} == {14.0}  # 6 in notebook 00 + 8 in 01.
 
     # A failing graded cell shows the self-check's hint; a fooled check is caught by the hidden test.
@@ -199,39 +250,198 @@ def test_nbgrader_round_trip_gives_the_exact_scores(tmp_path, real_data_dir):
         "AssertionError: Exercise 01.3: no answer yet. Store your answer in `validation_one_hot`."
     )
     bob = errors(course / "autograded" / "bob" / "fmnist" / "00_getting_started.ipynb")
-    assert bob["check_00_1"] == "AssertionError: "  # The hidden test: no hint to give away.
+    assert bob["check_00_1"].startswith("AssertionError: Exercise 00.1: ")  # The hidden test's own words.
+    assert "np.sum" not in bob["check_00_1"]
+
+    # The grader sees the model answer under each open-ended answer; the student will not.
+    autograded = nbformat.read(
+        course / "autograded" / "alice" / "fmnist" / "01_data_exploration_and_preprocessing.ipynb",
+        as_version=4,
+    )
+    ids = [cell.metadata.get("nbgrader", {}).get("grade_id") for cell in autograded.cells]
+    model = autograded.cells[ids.index("exercise_01_4") + 1]
+    assert model.source.startswith("**Model answer to exercise 01.4** (for the grader")
+    assert "layers.RandomRotation(factor, seed=0)" in model.source
+
+    # Alice's open-ended answer gets a grade by hand; Carol hands in late, and only she is graded.
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        grade = gradebook.find_grade(
+            "exercise_01_4", "01_data_exploration_and_preprocessing", "fmnist", "alice"
+        )
+        grade.manual_score = 1.5
+        gradebook.db.commit()
+    hand_in(course, "carol", CAROL, LATE)
+    late = make("autograde", course, real_data_dir)
+    assert "Skipping existing assignment" in late.stdout + late.stderr
+    assert (course / "autograded" / "alice" / "fmnist").stat().st_mtime < (
+        course / "autograded" / "carol" / "fmnist"
+    ).stat().st_mtime
+    make("grades", course, real_data_dir)
+    with open(course / "grades_by_exercise.csv", newline="") as file:
+        by_exercise = {row["student_id"]: row for row in csv.DictReader(file)}
+    assert list(next(iter(by_exercise.values()))) == [
+        "assignment", "student_id", "00.1", "00.2", "00.3", "01.1", "01.2", "01.3", "01.4", "late", "score",
+        "max_score",
+    ]  # fmt: skip
+    assert {
+        student: {k: v for k, v in row.items() if k[0].isdigit()} for student, row in by_exercise.items()
+    } == {
+        "alice": {
+            "00.1": "2",
+            "00.2": "0",
+            "00.3": "0",
+            "01.1": "2",
+            "01.2": "0",
+            "01.3": "0",
+            "01.4": "1.5",
+        },
+        "bob": {"00.1": "0", "00.2": "0", "00.3": "0", "01.1": "0", "01.2": "0", "01.3": "0", "01.4": "0"},
+        "carol": {"00.1": "2", "00.2": "0", "00.3": "0", "01.1": "0", "01.2": "0", "01.3": "0", "01.4": "0"},
+        "mallory": {
+            "00.1": "0",
+            "00.2": "0",
+            "00.3": "0",
+            "01.1": "0",
+            "01.2": "0",
+            "01.3": "0",
+            "01.4": "0",
+        },
+    }
+    assert {student: row["late"] for student, row in by_exercise.items()} == {
+        "alice": "no", "bob": "no", "carol": "yes", "mallory": "no",
+    }  # fmt: skip
+    assert by_exercise["alice"]["score"] == "5.5"
+
+    # Feedback: scores, hints and the student's answers; no hidden test, model answer or traceback.
+    make("feedback", course, real_data_dir)
+    hidden = hidden_test_lines(course / "source" / "fmnist" / "00_getting_started.ipynb")
+    hidden |= hidden_test_lines(course / "source" / "fmnist" / "01_data_exploration_and_preprocessing.ipynb")
+    assert len(hidden) >= 8
+    for student in ("alice", "bob", "carol", "mallory"):
+        for page in (course / "feedback" / student / "fmnist").glob("*.html"):
+            text = plain_text(page.read_text())
+            assert not {line for line in hidden if line in text}, (student, page.name)
+            assert "HIDDEN TESTS" not in text, (student, page.name)
+            assert "Model answer" not in text, (student, page.name)
+            assert "Traceback" not in text, (student, page.name)
+            assert "Score:" in text or "score" in text.lower()
+    alice_feedback = plain_text(
+        (course / "feedback" / "alice" / "fmnist" / "00_getting_started.html").read_text()
+    )
+    assert "Hint: the two are swapped" in alice_feedback
+    assert "sneaker_count = int(np.sum(test_labels[:100] == 7))" in alice_feedback  # Her own answer.
 
 
-def test_handouts_run_to_no_answer_yet(tmp_path, real_data_dir, monkeypatch):
-    """What a student sees running a handout from `make student` before answering anything."""
-    handout = tmp_path / "handout"
-    written = write_student_versions(NOTEBOOKS[0], handout, sources=NOTEBOOKS[1:])
+#: A notebook that looks for what an earlier submission wrote into the work folder.
+PROBE_CELLS = [
+    ('from fmnist_utils import config\n\nprobe = config.get_config().model_path("probe")', {}),
+    (
+        "found = None\n### BEGIN SOLUTION\nfound = probe.exists()\n### END SOLUTION",
+        {"grade": False, "grade_id": "exercise_99_1", "locked": False, "solution": True},
+    ),
+    (
+        'assert found is False, f"{probe} is there: another submission wrote it"\n'
+        'probe.parent.mkdir(parents=True)\nprobe.write_text("mine")\nprint(probe)',
+        {"grade": True, "grade_id": "check_99_1", "locked": True, "points": 2, "solution": False},
+    ),
+]
+
+
+def test_each_submission_is_graded_in_a_work_folder_of_its_own(tmp_path, real_data_dir):
+    if not (BIN / "nbgrader").exists():
+        pytest.skip("nbgrader is not installed: pip install -r requirements-dev.txt")
+    notebook = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "language": "python",
+                                                                 "display_name": "Python 3"}})  # fmt: skip
+    for source, grading in PROBE_CELLS:
+        cell = nbformat.v4.new_code_cell(source)
+        if grading:
+            cell.metadata["nbgrader"] = {**grading, "schema_version": 3, "task": False}
+            cell.metadata["tags"] = ["solution"] if grading["solution"] else ["check"]
+        notebook.cells.append(cell)
+    path = tmp_path / "99_probe.ipynb"
+    nbformat.write(notebook, path)
+    course = tmp_path / "course"
+    make("assignment", course, real_data_dir, f"NOTEBOOKS={path}")
+    answer = {"99_probe": {"exercise_99_1": "found = probe.exists()"}}
+    for student in ("dora", "erin"):
+        hand_in(course, student, answer, ON_TIME)
+    make("autograde", course, real_data_dir, f"NOTEBOOKS={path}")
+
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        for student in ("dora", "erin"):
+            grade = gradebook.find_grade("check_99_1", "99_probe", "fmnist", student)
+            assert grade.auto_score == 2, (
+                student,
+                errors(course / "autograded" / student / "fmnist" / path.name),
+            )
+    for student in ("dora", "erin"):
+        folder = course / "autograded" / student / "fmnist"
+        assert list(folder.glob("fmnist_work/models/probe*.keras")), student
+    assert not (ROOT / "notebooks" / "models" / "probe.keras").exists()
+    make("feedback", course, real_data_dir, f"NOTEBOOKS={path}")
+    assert not list((course / "feedback").glob("*/fmnist/fmnist_work"))  # Not handed back to students.
+
+
+def run_exercise_version(path: Path, tmp_path: Path, *, skip_answers: bool = False) -> nbformat.NotebookNode:
+    """Run an exercise version from notebooks/ top to bottom in quick mode, as Run All does, but on
+    past errors (``skip_answers``: as if the student had never run the answer cells)."""
+    notebook = nbformat.read(path, as_version=4)
+    for cell in notebook.cells:
+        if "check" in cell.metadata.get("tags", []) and cell.metadata.get("nbgrader", {}).get("grade"):
+            assert cell.outputs == [], "a graded check shows an output before the student answered"
+    if skip_answers:
+        notebook.cells = [cell for cell in notebook.cells if "solution" not in cell.metadata.get("tags", [])]
+    NotebookClient(
+        notebook,
+        timeout=600,
+        kernel_name="python3",
+        allow_errors=True,
+        resources={"metadata": {"path": tmp_path}},
+    ).execute()
+    return notebook
+
+
+@pytest.mark.parametrize(
+    ("name", "skip_answers"),
+    [
+        ("00_getting_started", False),
+        ("00_getting_started", True),
+        ("01_data_exploration_and_preprocessing", False),
+    ],
+)
+def test_exercise_versions_run_to_their_stubs_and_no_answer_yet(
+    name, skip_answers, tmp_path, real_data_dir, monkeypatch
+):
+    """What a student sees running notebooks/ (the exercise versions) before answering anything."""
     monkeypatch.setenv("FMNIST_DATA_DIR", str(real_data_dir))
     monkeypatch.setenv("FMNIST_QUICK", "1")
-    for path in written:
-        notebook = nbformat.read(path, as_version=4)
-        for cell in notebook.cells:
-            if "check" in cell.metadata.get("tags", []) and cell.metadata.get("nbgrader", {}).get("grade"):
-                assert cell.outputs == [], "a graded check shows an output before the student answered"
-        NotebookClient(
-            notebook,
-            timeout=600,
-            kernel_name="python3",
-            allow_errors=True,
-            resources={"metadata": {"path": handout}},
-        ).execute()
-        failures = errors(notebook)
-        checks = {name: error for name, error in failures.items() if name and name.startswith("check_")}
-        stubs = {name: error for name, error in failures.items() if name and name.startswith("exercise_")}
-        assert checks, path.name
-        for name, error in checks.items():
-            assert error.startswith("AssertionError: "), (path.name, name, error)
-            assert "no answer yet. Store your answer in `" in error, (path.name, name, error)
-        assert all(error.startswith("NotImplementedError") for error in stubs.values()), stubs
-        assert None not in failures, failures.get(None)  # The lessons' own cells run clean.
-        outputs = "".join(str(output) for cell in notebook.cells for output in cell.get("outputs", []))
-        assert "NameError" not in outputs, path.name
-        assert not re.search(r"Exercise \d\d\.\d: correct\.", outputs), path.name
+    notebook = run_exercise_version(NOTEBOOKS_DIR / f"{name}.ipynb", tmp_path, skip_answers=skip_answers)
+    failures = errors(notebook)
+    checks = {
+        grade_id: error for grade_id, error in failures.items() if grade_id and grade_id.startswith("check_")
+    }
+    stubs = {
+        grade_id: error
+        for grade_id, error in failures.items()
+        if grade_id and grade_id.startswith("exercise_")
+    }
+    assert checks, name
+    for grade_id, error in checks.items():
+        assert error.startswith("AssertionError: "), (grade_id, error)
+        assert "no answer yet. Store your answer in `" in error, (grade_id, error)
+    for grade_id, error in stubs.items():
+        exercise = grade_id.removeprefix("exercise_").replace("_", ".")
+        assert (
+            error
+            == f"NotImplementedError: Exercise {exercise}: write your answer here, then run the check below"
+        )
+    assert bool(stubs) != skip_answers
+    assert None not in failures, failures.get(None)  # The lessons' own cells run clean.
+    outputs = "".join(str(output) for cell in notebook.cells for output in cell.get("outputs", []))
+    assert "NameError" not in outputs, name
+    assert not re.search(r"Exercise \d\d\.\d: correct\.", outputs), name
 
 
 def test_notebook_06_round_trip_grades_its_check_and_leaves_the_rest_to_the_instructor(
@@ -241,7 +451,7 @@ def test_notebook_06_round_trip_grades_its_check_and_leaves_the_rest_to_the_inst
     if not (BIN / "nbgrader").exists():
         pytest.skip("nbgrader is not installed: pip install -r requirements-dev.txt")
     pytest.importorskip("gradio", reason="the deploy extra is not installed: pip install -e '.[deploy]'")
-    course, notebook = tmp_path / "course", NOTEBOOKS_DIR / "06_from_notebook_to_app.ipynb"
+    course, notebook = tmp_path / "course", SOLUTIONS_DIR / "06_from_notebook_to_app.ipynb"
     make("assignment", course, real_data_dir, f"NOTEBOOKS={notebook}")
     right = "size_ratio = table.loc['LiteRT float32', 'size (MB)'] / table.loc['LiteRT int8', 'size (MB)']"
     inverted = "size_ratio = table.loc['LiteRT int8', 'size (MB)'] / table.loc['LiteRT float32', 'size (MB)']"

@@ -18,12 +18,12 @@ import tempfile
 
 import nbformat
 import pytest
-from helpers import NOTEBOOKS_DIR, student_environment
+from helpers import SOLUTIONS_DIR, student_environment
 from nbclient import NotebookClient
 
 from fmnist_utils._tensorflow_log import LOG_LINE, kept_lines, quiet_tensorflow
 
-NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = sorted(SOLUTIONS_DIR.glob("[0-9][0-9]_*.ipynb"))
 RUN_ONCE = "run-once"
 
 #: What TensorFlow 2.21 and 2.16 write as they start on a CPU-only machine.
@@ -249,7 +249,7 @@ def _png_width(output) -> int:
 
 def test_mistake_captions_are_shown_at_their_size():
     """JupyterLab shrinks a figure wider than the notebook: the mistakes' captions became unreadable."""
-    notebook = nbformat.read(NOTEBOOKS_DIR / "04_evaluation_and_error_analysis.ipynb", as_version=4)
+    notebook = nbformat.read(SOLUTIONS_DIR / "04_evaluation_and_error_analysis.ipynb", as_version=4)
     grids = [
         cell
         for cell in notebook.cells

@@ -12,21 +12,24 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from helpers import NOTEBOOKS_DIR
+from helpers import NOTEBOOKS_DIR, SOLUTIONS_DIR
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
+from tools.nbgrader_course import write_config
 from tools.student import (
     BEGIN_HIDDEN_TESTS,
     BEGIN_SOLUTION,
     END_HIDDEN_TESTS,
     END_SOLUTION,
     StudentVersionError,
+    exercise_version_drift,
     main,
     make_student_version,
+    write_exercise_versions,
     write_student_versions,
 )
 
-NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = sorted(SOLUTIONS_DIR.glob("[0-9][0-9]_*.ipynb"))
 ROOT = NOTEBOOKS_DIR.parent
 
 
@@ -76,7 +79,11 @@ def test_student_version_of_each_notebook(path):
         if "solution" in tags:
             solutions += 1
             assert "# YOUR CODE HERE" in after.source
-            assert "raise NotImplementedError()" in after.source
+            exercise = before.metadata["nbgrader"]["grade_id"].removeprefix("exercise_").replace("_", ".")
+            assert (
+                f'raise NotImplementedError("Exercise {exercise}: write your answer here, then run the '
+                'check below")' in after.source
+            )
             assert BEGIN_SOLUTION not in after.source
             hidden = marked_lines(before.source)
             assert hidden, "a solution cell with nothing between its markers"
@@ -120,7 +127,8 @@ def test_code_outside_the_markers_is_kept():
     )
     student = make_student_version(notebook)
     assert student.cells[0].source == (
-        "def answer():\n    # YOUR CODE HERE\n    raise NotImplementedError()\n\nprint(answer)"
+        "def answer():\n    # YOUR CODE HERE\n"
+        '    raise NotImplementedError("Write your answer here, then run the check below")\n\nprint(answer)'
     )
     assert student.cells[0].outputs == []
     assert student.cells[1].source == "Why?\nYOUR ANSWER HERE"
@@ -198,15 +206,15 @@ def test_handouts_get_the_umasks_usual_permissions(tmp_path, umask, mode):
 
 def test_write_refuses_to_overwrite_without_force(tmp_path):
     output = tmp_path / "student"
-    written = write_student_versions(NOTEBOOKS_DIR, output)
+    written = write_student_versions(SOLUTIONS_DIR, output)
     assert [path.name for path in written] == [path.name for path in NOTEBOOKS]
     marker = output / NOTEBOOKS[1].name
     marker.write_text("the student's own work")
     with pytest.raises(FileExistsError, match=r"nothing was written\. Use --force") as info:
-        write_student_versions(NOTEBOOKS_DIR, output)
+        write_student_versions(SOLUTIONS_DIR, output)
     assert f"({output / NOTEBOOKS[0].name}, {output / NOTEBOOKS[1].name}, " in str(info.value)  # Which ones.
     assert marker.read_text() == "the student's own work"
-    write_student_versions(NOTEBOOKS_DIR, output, force=True)
+    write_student_versions(SOLUTIONS_DIR, output, force=True)
     nbformat.validate(nbformat.read(marker, as_version=4))
     assert not list(output.glob("*.tmp"))
 
@@ -244,11 +252,11 @@ def test_a_bad_notebook_writes_nothing(tmp_path):
 
 def test_command_line(tmp_path, capsys):
     output = tmp_path / "student"
-    assert main([str(NOTEBOOKS_DIR), str(output)]) == 0
+    assert main([str(SOLUTIONS_DIR), str(output)]) == 0
     assert f"{len(NOTEBOOKS)} student notebooks in {output}" in capsys.readouterr().out
-    assert main([str(NOTEBOOKS_DIR), str(output)]) == 1
+    assert main([str(SOLUTIONS_DIR), str(output)]) == 1
     assert "Use --force" in capsys.readouterr().err
-    assert main([str(NOTEBOOKS_DIR), str(output), "--force"]) == 0
+    assert main([str(SOLUTIONS_DIR), str(output), "--force"]) == 0
     assert main([str(tmp_path / "missing"), str(output)]) == 1
     assert "no such notebook or folder" in capsys.readouterr().err
 
@@ -283,7 +291,8 @@ def test_make_student_refuses_to_overwrite_without_force(tmp_path):
 
 
 def test_nbgrader_generates_the_same_student_versions(tmp_path):
-    """Instructors who use nbgrader get the same stubs from `nbgrader generate_assignment`."""
+    """Instructors who use nbgrader get the same stubs from `nbgrader generate_assignment`, with the
+    course's settings (course/nbgrader_config.py)."""
     nbgrader = Path(sys.executable).parent / "nbgrader"
     if not nbgrader.exists():
         pytest.skip("nbgrader is not installed: pip install -r requirements-dev.txt")
@@ -291,6 +300,7 @@ def test_nbgrader_generates_the_same_student_versions(tmp_path):
     assignment.mkdir(parents=True)
     for path in NOTEBOOKS:
         shutil.copy(path, assignment)
+    write_config(tmp_path / "course")  # What make assignment writes: the course's stubs.
     environment = {**os.environ, "PATH": f"{nbgrader.parent}{os.pathsep}{os.environ['PATH']}"}
     completed = subprocess.run(
         [str(nbgrader), "generate_assignment", "fmnist", f"--CourseDirectory.root={tmp_path / 'course'}"],
@@ -306,3 +316,68 @@ def test_nbgrader_generates_the_same_student_versions(tmp_path):
         released = nbformat.read(tmp_path / "course" / "release" / "fmnist" / path.name, as_version=4)
         ours = make_student_version(nbformat.read(path, as_version=4))
         assert [cell.source for cell in released.cells] == [cell.source for cell in ours.cells], path.name
+
+
+def test_the_exercise_versions_students_open_are_the_solutions_made_blank():
+    """notebooks/ is what make exercises writes from solutions/: nothing drifted, nothing extra."""
+    assert exercise_version_drift(ROOT) == []
+
+
+def _course_copy(destination: Path) -> Path:
+    for folder in ("solutions", "notebooks"):
+        shutil.copytree(ROOT / folder, destination / folder)
+    shutil.copy(ROOT / "pyproject.toml", destination / "pyproject.toml")
+    return destination
+
+
+def test_a_changed_solution_or_exercise_version_is_named_until_make_exercises_runs(tmp_path):
+    course = _course_copy(tmp_path / "course")
+    source = course / "solutions" / "02_building_a_cnn.ipynb"
+    notebook = nbformat.read(source, as_version=4)
+    notebook.cells[1].source += "\nA new sentence."
+    nbformat.write(notebook, source)
+    (course / "notebooks" / "04_evaluation_and_error_analysis.ipynb").unlink()
+    shutil.copy(course / "notebooks" / "00_getting_started.ipynb", course / "notebooks" / "07_extra.ipynb")
+    assert exercise_version_drift(course) == [
+        "notebooks/02_building_a_cnn.ipynb: differs from the exercise version of "
+        "solutions/02_building_a_cnn.ipynb (run make exercises)",
+        "notebooks/04_evaluation_and_error_analysis.ipynb: differs from the exercise version of "
+        "solutions/04_evaluation_and_error_analysis.ipynb (run make exercises)",
+        "notebooks/07_extra.ipynb: has no solution version in solutions/",
+    ]
+    assert [path.name for path in write_exercise_versions(course)] == [
+        "02_building_a_cnn.ipynb",
+        "04_evaluation_and_error_analysis.ipynb",
+    ]
+    assert "A new sentence." in (course / "notebooks" / "02_building_a_cnn.ipynb").read_text()
+    assert exercise_version_drift(course) == [
+        "notebooks/07_extra.ipynb: has no solution version in solutions/"
+    ]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name[:2])
+def test_each_exercise_leads_to_its_solution_in_one_click(path):
+    exercise = nbformat.read(NOTEBOOKS_DIR / path.name, as_version=4)
+    solution = nbformat.read(path, as_version=4)
+    answers = [cell for cell in solution.cells if "solution" in cell.metadata.get("tags", [])]
+    links = [cell for cell in exercise.cells if "solution-link" in cell.metadata.get("tags", [])]
+    assert len(links) == len(answers) >= 3
+    for answer, link in zip(answers, links, strict=True):
+        number = answer.metadata["nbgrader"]["grade_id"].removeprefix("exercise_").replace("_", ".")
+        assert link.source.startswith(f"Stuck on exercise {number}? ")
+        assert f"](../solutions/{path.name}#Exercises)" in link.source  # JupyterLab, Binder, GitHub.
+        assert (
+            "(https://colab.research.google.com/github/fmnist-course/fashion-mnist-cnn/blob/main/"
+            f"solutions/{path.name})" in link.source
+        )
+        previous = exercise.cells[exercise.cells.index(link) - 1]
+        assert "check" in previous.metadata.get("tags", [])  # Right under the exercise's check.
+    assert (ROOT / "solutions" / path.name).is_file()
+    # No solution, no hidden test in what students open; the lessons' outputs are kept.
+    text = (NOTEBOOKS_DIR / path.name).read_text()
+    assert BEGIN_SOLUTION not in text
+    assert BEGIN_HIDDEN_TESTS not in text
+    lessons = [cell for cell in solution.cells if not cell.metadata.get("tags")]
+    assert [cell.get("outputs") for cell in lessons] == [
+        cell.get("outputs") for cell in exercise.cells if not cell.metadata.get("tags")
+    ]

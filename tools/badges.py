@@ -8,7 +8,8 @@ The repository's address is written once, in ``pyproject.toml``::
 An instructor who forks the course changes that line and runs ``make badges`` (that is,
 ``python tools/badges.py``). It rewrites, from the address and the branch:
 
-- each numbered notebook's badge line, just under its title: "Open in Colab" for that
+- each numbered notebook's badge line (in ``notebooks/``, the exercise versions, and
+  ``solutions/``), just under its title: "Open in Colab" for that
   notebook and "launch binder" opening that notebook in JupyterLab;
 - the README's badges (Binder opening ``notebooks/00_getting_started.ipynb``) and any
   other Colab, Binder or ``git+https`` install link to the course in the README;
@@ -35,6 +36,7 @@ __all__ = [
     "LANDING_NOTEBOOK",
     "Repository",
     "badge_line",
+    "badge_line_in",
     "find_problems",
     "install_url",
     "read_repository",
@@ -44,7 +46,8 @@ __all__ = [
 DEFAULT_BRANCH = "main"
 #: Where the README's Binder badge opens JupyterLab.
 LANDING_NOTEBOOK = "notebooks/00_getting_started.ipynb"
-_NOTEBOOK_GLOB = "notebooks/[0-9][0-9]_*.ipynb"
+#: The exercise versions (what students open) and the solution versions, each with badges for its own path.
+_NOTEBOOK_GLOBS = ("notebooks/[0-9][0-9]_*.ipynb", "solutions/[0-9][0-9]_*.ipynb")
 _GITHUB = re.compile(r"https://github\.com/(?P<owner>[A-Za-z0-9_.-]+)/(?P<name>[A-Za-z0-9_.-]+?)(?:\.git)?/?")
 _COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 _BINDER_BADGE = "https://mybinder.org/badge_logo.svg"
@@ -143,6 +146,15 @@ def _rewrite_links(text: str, repository: Repository) -> str:
     return _INSTALL_LINK.sub(lambda match: install_url(repository, match["extras"] or ""), text)
 
 
+def _course_notebooks(root: Path) -> list[Path]:
+    return [notebook for pattern in _NOTEBOOK_GLOBS for notebook in sorted(root.glob(pattern))]
+
+
+def badge_line_in(markdown: str, repository: Repository, path: str) -> str:
+    """A notebook's first cell with the badge line for ``path`` (replaced, or added under the title)."""
+    return _with_badge_line(markdown, badge_line(repository, path))
+
+
 def _with_badge_line(markdown: str, line: str) -> str:
     """Replace the badge line of a notebook's first cell, or add it under the H1 title."""
     if _BADGE_LINE.search(markdown):
@@ -190,7 +202,7 @@ def _planned_changes(root: Path, repository: Repository) -> dict[Path, str]:
     """Every file whose text ``make badges`` would change, with its new text."""
     new_texts = {
         notebook: _updated_notebook(notebook, notebook.relative_to(root).as_posix(), repository)
-        for notebook in sorted(root.glob(_NOTEBOOK_GLOB))
+        for notebook in _course_notebooks(root)
     }
     readme = root / "README.md"
     if readme.is_file():
@@ -225,7 +237,7 @@ def find_problems(root: str | os.PathLike[str] = ".", branch: str = DEFAULT_BRAN
     root = Path(root)
     repository = read_repository(root, branch)
     problems = []
-    for notebook in sorted(root.glob(_NOTEBOOK_GLOB)):
+    for notebook in _course_notebooks(root):
         relative = notebook.relative_to(root).as_posix()
         cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
         first = "".join(cells[0]["source"]) if cells else ""
