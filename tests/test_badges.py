@@ -207,7 +207,7 @@ def test_command_line_check_and_rewrite(tmp_path):
     assert f"badge problems ({FORK}, branch main)" in check.stdout
     rewrite = subprocess.run(command, cwd=course, capture_output=True, text=True, check=False)
     assert rewrite.returncode == 0, rewrite.stderr
-    assert f"8 files changed; badges and install URLs point at {FORK} (branch main)" in rewrite.stdout
+    assert f"15 files changed; badges and install URLs point at {FORK} (branch main)" in rewrite.stdout
     check = subprocess.run([*command, "--check"], cwd=course, capture_output=True, text=True, check=False)
     assert check.returncode == 0
     assert check.stdout.strip() == f"0 badge problems ({FORK}, branch main)"
