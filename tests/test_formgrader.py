@@ -18,7 +18,7 @@ import nbformat
 import pytest
 from helpers import chromium_binary
 from test_browser import _free_port, _wait_for_server
-from test_grading import BIN, hand_in, make
+from test_grading import BIN, ROOT, hand_in, make
 
 ANSWER_CELL = {"grade": True, "grade_id": "exercise_99_2", "locked": False, "points": 2, "solution": True}
 
@@ -67,14 +67,14 @@ def test_a_grade_given_in_the_formgrader_is_saved_and_exported(tmp_path, real_da
         "JUPYTER_RUNTIME_DIR": str(tmp_path / "jupyter-runtime"),
     }
     log = tmp_path / "formgrader.log"
-    root = BIN.parent.parent
+
     with log.open("w") as log_file:
         server = subprocess.Popen(
             [
                 "make",
                 "--no-print-directory",
                 "-C",
-                str(root),
+                str(ROOT),
                 "formgrader",
                 f"COURSE_DIR={course}",
                 f"LAB_FLAGS={flags}",
