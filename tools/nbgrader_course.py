@@ -32,18 +32,12 @@ from nbgrader.plugins import ExportPlugin
 from nbgrader.preprocessors import ClearSolutions, NbGraderPreprocessor, OverwriteCells
 from traitlets import List
 
-from tools.student import BEGIN_HIDDEN_TESTS, END_HIDDEN_TESTS, code_stub, exercise_of, solution_lines
+from tools.student import code_stub, exercise_of, solution_lines, without_hidden_tests
 
 #: Folders the notebooks write while they are graded (FMNIST_WORK_DIR, relative to each
 #: submission's folder): kept out of the feedback nbgrader copies back to students.
 WORK_FOLDER = "fmnist_work"
 MODEL_ANSWER = "fmnist_model_answer"  # Metadata flag of the cells ModelAnswers adds.
-
-
-def _without_hidden_tests(source: str) -> str:
-    from tools.student import _replace_regions
-
-    return _replace_regions(source, BEGIN_HIDDEN_TESTS, END_HIDDEN_TESTS, (), where="cell")[0]
 
 
 class ExerciseStubs(ClearSolutions):
@@ -71,7 +65,7 @@ class RestoreLockedCells(OverwriteCells):
                 ).source
             except MissingEntry:
                 source = None
-            if source is not None and cell.source == _without_hidden_tests(source):
+            if source is not None and cell.source == without_hidden_tests(source):
                 cell.source = source  # As handed out: the hidden tests go back in, nothing to report.
             elif source is not None and cell.source != source:
                 self.log.warning(
@@ -126,7 +120,7 @@ class FeedbackWithoutAnswers(NbGraderPreprocessor):
     def preprocess(self, nb: nbformat.NotebookNode, resources: dict) -> tuple[nbformat.NotebookNode, dict]:
         nb.cells = [cell for cell in nb.cells if not cell.metadata.get(MODEL_ANSWER)]
         for cell in nb.cells:
-            cell.source = _without_hidden_tests(cell.source)
+            cell.source = without_hidden_tests(cell.source)
             for output in cell.get("outputs", []):
                 if output.output_type == "error":  # The traceback quotes the failing line.
                     output.traceback = [f"{output.ename}: {output.evalue}"]

@@ -106,6 +106,11 @@ def _replace_regions(
     return "\n".join(output), found
 
 
+def without_hidden_tests(source: str, *, where: str = "cell") -> str:
+    """A cell's source with its hidden tests (and their markers) taken out, as handed out."""
+    return _replace_regions(source, BEGIN_HIDDEN_TESTS, END_HIDDEN_TESTS, (), where=where)[0]
+
+
 def _strip_solution(source: str, *, markdown: bool, where: str, grade_id: str | None = None) -> str:
     stub = [MARKDOWN_STUB] if markdown else code_stub(grade_id)
     stripped, found = _replace_regions(source, BEGIN_SOLUTION, END_SOLUTION, stub, where=where)
@@ -167,7 +172,7 @@ def make_student_version(notebook: nbformat.NotebookNode, *, name: str = "notebo
             raise StudentVersionError(
                 f"{where} has hidden tests but is not a graded cell: give it nbgrader's grade metadata."
             )
-        cell.source, _ = _replace_regions(cell.source, BEGIN_HIDDEN_TESTS, END_HIDDEN_TESTS, (), where=where)
+        cell.source = without_hidden_tests(cell.source, where=where)
         if cell.cell_type == "code" and ("solution" in tags or _is_graded(cell)):
             cell.outputs = []
             cell.execution_count = None

@@ -163,6 +163,14 @@ def _open_ended_verdict(exercise: str, points: Sequence[str]) -> CheckResult:
 # Reading answers: each returns the value, or raises _NotYet with what is wrong with its type.
 
 
+def _floats(value: object) -> np.ndarray:
+    """``value`` as a float64 array; ``TypeError`` when it holds no numbers (strings, objects)."""
+    array = np.asarray(value)
+    if array.dtype.kind not in "iuf":
+        raise TypeError(f"not numbers: {array.dtype}")
+    return array.astype("float64")
+
+
 def _number(value: object, name: str) -> float:
     """``value`` as one finite float."""
     if isinstance(value, (str, bytes)):
@@ -170,10 +178,7 @@ def _number(value: object, name: str) -> float:
     if isinstance(value, (bool, np.bool_)):
         raise _NotYet(f"`{name}` is {value}: store a number, not True or False.")
     try:
-        array = np.asarray(value)
-        if array.dtype.kind not in "iuf":
-            raise TypeError
-        array = array.astype("float64")
+        array = _floats(value)
     except (TypeError, ValueError, OverflowError):
         raise _NotYet(f"store `{name}` as one number, not a {type(value).__name__}.") from None
     if array.ndim != 0:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fmnist_utils.checks._core import _array, _check, _labels, _NotYet, _open_ended
+from fmnist_utils.checks._core import _array, _check, _floats, _labels, _NotYet, _open_ended
 from fmnist_utils.data import NUM_CLASSES, train_validation_split
 
 __all__ = ["exercise_01_1", "exercise_01_2", "exercise_01_3", "exercise_01_4"]
@@ -84,10 +84,7 @@ def _ten_shares(background_share: object) -> np.ndarray:
     if isinstance(background_share, (str, bytes)):
         raise _NotYet("`background_share` is a string: store ten numbers in a NumPy array.")
     try:
-        answer = np.asarray(background_share)
-        if answer.dtype.kind not in "iuf":
-            raise TypeError
-        answer = answer.astype("float64")
+        answer = _floats(background_share)
     except (TypeError, ValueError, OverflowError):
         raise _NotYet("store ten numbers, one share per class, in a NumPy array.") from None
     if answer.shape != (NUM_CLASSES,):
