@@ -368,9 +368,10 @@ def picture_to_fashion_mnist(picture: np.ndarray) -> np.ndarray:
             ``(height, width, 4)`` RGBA, any size. Integer values within 0..255 and float
             values within 0..1 are taken as they are; any other range (16-bit, float
             beyond 0..1) is stretched from the picture's darkest to its lightest value.
-            Transparent pixels are background: the picture is laid on black when its
-            opaque part is light on average, on white when it is dark, so the garment
-            always stands out.
+            Transparent pixels are background, read as a shop's white background: a
+            product cut-out gives what the same garment photographed on white gives
+            (laid on white, blended by alpha, then inverted). Only a garment that would
+            vanish on white (a white shirt cut out) is laid on black instead.
 
     Returns:
         A ``uint8`` array of shape ``(28, 28)``.
@@ -410,21 +411,40 @@ def _as_0_255(picture: np.ndarray) -> np.ndarray:
     return (pixels - low) * (255.0 / (high - low))
 
 
+#: Less difference than this (of 255) between the garment and its background: blank.
+BLANK_CONTRAST = 16
+
+
 def _gray(pixels: np.ndarray) -> np.ndarray:
-    """Grayscale of 0..255 pixels; transparent ones laid on a background that contrasts."""
+    """Grayscale of 0..255 pixels; transparent ones laid on white (see :func:`_on_background`)."""
     if pixels.ndim == 2 or pixels.shape[2] == 1:
         return pixels.reshape(pixels.shape[:2])
     color = pixels[..., :3].mean(axis=2)
     if pixels.shape[2] == 3:
         return color
-    alpha = np.clip(pixels[..., 3] / 255.0, 0.0, 1.0)
-    if alpha.sum() == 0:
+    return _on_background(color, np.clip(pixels[..., 3] / 255.0, 0.0, 1.0))
+
+
+def _on_background(color: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """A cut-out (gray ``color``, ``alpha`` in 0..1) laid on white, as a shop photographs it.
+
+    The transparent background stands for the shop's white one, whatever colour the file
+    stores under it, so the usual rule (a light frame is inverted) then makes the garment
+    light on black, its darker details lighter, like Fashion-MNIST. A garment that would
+    not stand out from white (all its pixels within :data:`BLANK_CONTRAST` of it) is laid
+    on black instead, so that a white shirt cut out still shows.
+
+    Raises:
+        ValueError: Every pixel is fully transparent.
+    """
+    if not alpha.any():
         raise ValueError(
             "the picture is fully transparent: there is nothing to see. Use a photo of one garment."
         )
-    light_garment = (color * alpha).sum() / alpha.sum() > 127
-    background = 0.0 if light_garment else 255.0
-    return color * alpha + background * (1.0 - alpha)
+    on_white = color * alpha + 255.0 * (1.0 - alpha)
+    if 255.0 - on_white.min() >= BLANK_CONTRAST:
+        return on_white
+    return color * alpha  # A white garment cut out: on black it stands out.
 
 
 def _border(gray: np.ndarray) -> np.ndarray:
@@ -441,7 +461,7 @@ def _trim_to_garment(gray: np.ndarray) -> np.ndarray:
     """The garment's bounding box, minus the background level."""
     background = float(np.median(_border(gray)))
     contrast = gray.max() - background
-    if contrast < 16:
+    if contrast < BLANK_CONTRAST:
         raise ValueError(
             "the picture is blank: nothing stands out from its background "
             f"(the brightest pixel differs by {contrast:.0f} of 255). Use a photo of one garment "

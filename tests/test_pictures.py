@@ -320,23 +320,112 @@ def test_the_levels_of_a_picture_are_read_as_documented(picture, expected):
     np.testing.assert_allclose(_as_0_255(picture), expected, rtol=1e-6)
 
 
-# How transparent pixels are laid on a background (data._gray): on black when the opaque part
-# is light on average (above 127), on white otherwise, blended by alpha.
+# How transparent pixels are laid on a background (data._gray): on white, a shop's background,
+# blended by alpha, whatever the garment's brightness (before issue 30 a garment lighter than 127
+# on average was laid on black, which turned its darker details darker instead of lighter);
+# on black only when the garment would vanish on white.
 @pytest.mark.parametrize(
     ("rgba", "expected"),
     [
         ([(30, 60, 90, 255), (30, 60, 90, 255)], [60, 60]),  # Opaque: the mean of R, G and B.
         ([(40, 40, 40, 255), (0, 0, 0, 51)], [40, 204]),  # Dark garment: 20% black on white.
-        ([(40, 40, 40, 255)] * 3 + [(0, 0, 0, 0)], [40, 40, 40, 255]),  # The mean decides, not the sum.
-        ([(200, 200, 200, 255), (100, 100, 100, 51)], [200, 20]),  # Light garment: 20% grey on black.
-        ([(127, 127, 127, 255), (0, 0, 0, 0)], [127, 255]),  # 127 on average is dark: white behind.
-        ([(128, 128, 128, 255), (0, 0, 0, 0)], [128, 0]),  # 128 is light: black behind.
+        ([(200, 200, 200, 255), (100, 100, 100, 51)], [200, 224]),  # Light garment: on white too.
+        ([(128, 128, 128, 255), (0, 0, 0, 0)], [128, 255]),  # Mid-grey: on white.
+        ([(250, 250, 250, 255), (0, 0, 0, 0)], [250, 0]),  # Would vanish on white: on black.
+        ([(239, 239, 239, 255), (0, 0, 0, 0)], [239, 255]),  # 16 below white: stands out enough.
+        ([(240, 240, 240, 255), (0, 0, 0, 0)], [240, 0]),  # 15 below: too little, on black.
     ],
 )
-def test_transparent_pixels_are_laid_on_a_contrasting_background(rgba, expected):
+def test_transparent_pixels_are_laid_on_white(rgba, expected):
     from fmnist_utils.data import _gray
 
     np.testing.assert_allclose(_gray(np.array([rgba], dtype=np.float64)), [expected], rtol=1e-9)
+
+
+#: Cut-out garments as shops publish them: (body colour, detail colour), RGB.
+CUT_OUTS = {
+    "light": ((225, 225, 225), (150, 150, 150)),
+    "mid-grey": ((140, 140, 140), (90, 90, 90)),
+    "dark": ((40, 40, 40), (15, 15, 15)),
+    "coloured": ((230, 150, 60), (40, 40, 160)),  # Orange, a blue stripe.
+}
+
+
+def cut_out(body: tuple[int, ...], detail: tuple[int, ...], under: int, alpha: np.ndarray) -> np.ndarray:
+    """The T-shirt of :func:`garment` in ``body`` colour with a ``detail`` stripe, RGBA.
+
+    ``under`` is the colour the file stores under transparent pixels (invisible: a PNG
+    may hold any); ``alpha`` the garment's opacity, 0..255.
+    """
+    mask = garment_mask()
+    rgba = np.full((*mask.shape, 4), under, dtype=np.uint8)
+    rgba[mask, :3] = body
+    rgba[60:70][mask[60:70], :3] = detail  # A darker stripe across the body.
+    rgba[..., 3] = alpha
+    return rgba
+
+
+def on_white(rgba: np.ndarray) -> np.ndarray:
+    """The same garment photographed on white: floats in 0..1, exactly, no rounding."""
+    alpha = rgba[..., 3:] / 255.0
+    return (rgba[..., :3] / 255.0) * alpha + (1.0 - alpha)
+
+
+def anti_aliased_alpha() -> np.ndarray:
+    """The garment's opacity with soft edges: 0 outside, 255 inside, ramps at the border."""
+    from scipy import ndimage
+
+    soft = ndimage.uniform_filter(garment_mask().astype(np.float64), size=5)
+    return np.round(soft * 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("under", [0, 255], ids=["black under", "white under"])
+@pytest.mark.parametrize("edges", ["sharp", "anti-aliased"])
+@pytest.mark.parametrize("kind", list(CUT_OUTS))
+def test_a_cut_out_gives_what_the_same_garment_on_white_gives(kind, edges, under):
+    """A product cut-out (transparent background) is the same photo as on a shop's white."""
+    alpha = np.where(garment_mask(), 255, 0).astype(np.uint8) if edges == "sharp" else anti_aliased_alpha()
+    rgba = cut_out(*CUT_OUTS[kind], under=under, alpha=alpha)
+    result = picture_to_fashion_mnist(rgba)
+    expected = picture_to_fashion_mnist(on_white(rgba))
+    assert np.abs(result.astype(int) - expected).max() <= 1
+    # Fashion-MNIST's polarity: black background, light garment, its darker stripe lighter still.
+    assert result[-1, 0] == 0
+    assert result[0, -1] == 0
+    body, stripe = result[20, 14], result[15, 14]  # Rows 60:70 of 120 land near row 15 of 28.
+    assert 0 < body < stripe, (body, stripe)
+
+
+def _cut_out_file(path: Path, mode: str) -> None:
+    """The mid-grey cut-out (sharp edges) saved as an RGBA, LA or palette PNG."""
+    rgba = cut_out(*CUT_OUTS["mid-grey"], under=0, alpha=np.where(garment_mask(), 255, 0).astype(np.uint8))
+    picture = Image.fromarray(rgba, "RGBA")
+    if mode == "LA":
+        picture = picture.convert("LA")
+    elif mode == "P with alpha (tRNS)":
+        picture = picture.quantize(colors=8)  # A palette with a transparent entry (PNG's tRNS).
+    picture.save(path)
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "LA", "P with alpha (tRNS)"])
+def test_cut_out_files_of_every_transparent_mode_give_the_picture_on_white(tmp_path, mode):
+    _cut_out_file(tmp_path / "cut.png", mode)
+    with Image.open(tmp_path / "cut.png") as opened:
+        assert opened.mode == mode.split(" ")[0]
+        assert opened.has_transparency_data
+        rgba = np.asarray(opened.convert("RGBA"))
+    Image.fromarray(np.round(on_white(rgba) * 255).astype(np.uint8)).save(tmp_path / "white.png")
+    expected = load_image_file(tmp_path / "white.png")
+    np.testing.assert_array_equal(load_image_file(tmp_path / "cut.png"), expected)
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "LA", "PA"])
+def test_a_fully_transparent_picture_is_refused_clearly(mode):
+    from fmnist_utils.data import _decode_small
+
+    picture = Image.new("RGBA", (60, 40), (90, 90, 90, 0)).convert(mode)
+    with pytest.raises(ValueError, match=r"fully transparent: there is nothing to see\. Use a photo"):
+        picture_to_fashion_mnist(_decode_small(picture))
 
 
 def test_a_faint_speck_at_the_threshold_is_background():
