@@ -147,7 +147,7 @@ def test_class_distribution_bars_match_counts():
         assert [patch.get_height() for patch in by_position] == list(counts)
     assert tick_texts(ax.get_xticklabels()) == list(CLASS_NAMES)
     assert tick_texts(ax.get_legend().get_texts()) == ["train", "test"]
-    assert ax.get_ylabel() == "examples"
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("class", "count (images)")
 
 
 def test_class_distribution_legend_covers_no_bar():
@@ -265,7 +265,8 @@ def test_learning_curves_one_history():
         np.testing.assert_array_equal(validation_line.get_xdata(), [1, 2, 3])
         assert (training_line.get_linestyle(), validation_line.get_linestyle()) == ("-", "--")
         assert training_line.get_color() == validation_line.get_color()
-        assert (ax.get_xlabel(), ax.get_ylabel()) == ("epoch", metric)
+        unit = {"loss": "loss (cross-entropy)", "accuracy": "accuracy (fraction)"}[metric]
+        assert (ax.get_xlabel(), ax.get_ylabel()) == ("epoch", unit)
         assert tick_texts(ax.get_legend().get_texts()) == ["training", "validation"]
 
 
@@ -368,6 +369,11 @@ def test_calibration_plot_panels():
     heights = [patch.get_height() for patch in hist_ax.patches]
     np.testing.assert_array_equal(heights, np.concatenate([right, wrong]))
     assert tick_texts(hist_ax.get_legend().get_texts()) == ["right", "wrong"]
+    # Wrong predictions are hatched too: right and wrong read apart in grayscale.
+    assert [bool(patch.get_hatch()) for patch in hist_ax.patches] == [False] * len(right) + [True] * len(
+        wrong
+    )
+    assert [bool(handle.get_hatch()) for handle in hist_ax.get_legend().legend_handles] == [False, True]
 
 
 def test_calibration_plot_draws_into_given_axes():
@@ -401,5 +407,250 @@ def test_grad_cam_overlays_the_heatmap_on_the_image(batch):
 
 def test_grad_cam_makes_its_own_figure():
     figure = plot_grad_cam(np.zeros((28, 28), np.uint8), np.ones((28, 28)) / 2)
-    (ax,) = figure.axes
+    ax, scale = figure.axes
     assert len(ax.images) == 2
+    assert scale.get_ylabel() == "importance (0-1)"  # The heatmap's colour bar.
+    assert len(plot_grad_cam(np.zeros((28, 28), np.uint8), np.ones((28, 28)), colorbar=False).axes) == 1
+
+
+# --- Figures every student can read -------------------------------------------------------
+# The rules are in fmnist_utils/plots.py's docstring. Each helper draws small synthetic data at
+# the sizes the notebooks use, under matplotlib's defaults and under the course's theme
+# (environment.setup: seaborn "notebook" context, bigger fonts, 100 dpi), and each rule is
+# checked on what was drawn.
+
+# Colour maps refused by name whatever their lightness (rainbows, red-green maps).
+UNREADABLE_CMAPS = {"jet", "rainbow", "gist_rainbow", "hsv", "nipy_spectral", "RdYlGn", "RdGn"}
+# Two legend entries of the same style must differ this much in luminance (0-1) to tell apart in grey.
+MIN_LUMINANCE_STEP = 0.1
+
+
+@pytest.fixture(params=["matplotlib defaults", "course theme"])
+def course_style(request):
+    import matplotlib as mpl
+    import seaborn as sns
+
+    with mpl.rc_context():
+        if request.param == "course theme":  # What fmnist_utils.environment.setup() sets.
+            sns.set_theme(context="notebook", style="whitegrid", palette="colorblind")
+            mpl.rcParams["figure.dpi"] = 100
+        yield request.param
+
+
+def _calibration_figure():
+    from fmnist_utils.evaluation import calibration_bins
+
+    rng = np.random.default_rng(0)
+    probabilities = rng.dirichlet(np.ones(10) * 0.3, size=500)
+    labels = rng.integers(0, 10, 500)
+    confidence = probabilities.max(axis=1)
+    correct = probabilities.argmax(axis=1) == labels
+    return plot_calibration(calibration_bins(probabilities, labels), confidence, correct)
+
+
+def _images(count=30):
+    return np.random.default_rng(0).integers(0, 256, (count, 28, 28), dtype=np.uint8)
+
+
+TWO_RUNS = {"dropout 0.3": HISTORY, "no dropout": {key: values[::-1] for key, values in HISTORY.items()}}
+
+# One drawing per public helper, as the notebooks call them (columns, counts, titles).
+DRAWINGS = {
+    "plot_image": lambda: plot_image(_images(1)[0], title="9: Ankle boot"),
+    "plot_image_grid": lambda: plot_image_grid(_images(10), ["Bag"] * 10),
+    "plot_examples_per_class": lambda: plot_examples_per_class(
+        _images(30), np.arange(30) % 10, examples_per_class=3, seed=0
+    ),
+    "plot_class_distribution": lambda: plot_class_distribution(np.arange(100) % 10, np.arange(50) % 10),
+    "plot_class_matrix": lambda: plot_class_matrix(np.eye(10), title="Cosine similarity of the class means"),
+    "plot_filters": lambda: plot_filters(np.random.default_rng(0).normal(size=(3, 3, 1, 32)), columns=16),
+    "plot_feature_maps": lambda: plot_feature_maps(
+        np.random.default_rng(0).random((28, 28, 32)), max_maps=16, columns=16
+    ),
+    "plot_learning_curves": lambda: plot_learning_curves(HISTORY),
+    "plot_learning_curves, two runs": lambda: plot_learning_curves(TWO_RUNS),
+    "plot_per_class_accuracy": lambda: plot_per_class_accuracy(np.linspace(0.6, 0.99, 10)),
+    "plot_calibration": _calibration_figure,
+    "plot_grad_cam": lambda: plot_grad_cam(
+        _images(1)[0], np.random.default_rng(0).random((28, 28)), title="Bag\n(right)"
+    ),
+}
+
+
+def test_every_public_helper_is_checked_for_readability():
+    from fmnist_utils import plots
+
+    helpers = {name for name in plots.__all__ if name.startswith("plot_")}
+    assert helpers == {name.split(",")[0] for name in DRAWINGS}
+
+
+def shown_scale(figure) -> float:
+    """How much JupyterLab scales the figure down: its PNG (tight box) against the display width."""
+    from fmnist_utils.plots import DISPLAY_WIDTH_IN
+
+    figure.canvas.draw()
+    box = figure.get_tightbbox(figure.canvas.get_renderer())  # In inches.
+    width = box.width + 2 * plt.rcParams["savefig.pad_inches"]  # The inline backend saves "tight".
+    return min(1.0, DISPLAY_WIDTH_IN / width)
+
+
+def is_colorbar(ax) -> bool:
+    return hasattr(ax, "_colorbar")
+
+
+def data_axes(figure) -> list:
+    """The panels that show something: not colour bars, not the blank cells of a grid."""
+    return [ax for ax in figure.axes if not is_colorbar(ax) and (ax.axison or ax.images)]
+
+
+def is_image_panel(ax) -> bool:
+    """An image with neither axis drawn (turned off, or without ticks)."""
+    return bool(ax.images) and (not ax.axison or not (len(ax.get_xticks()) or len(ax.get_yticks())))
+
+
+def drawn_texts(figure) -> list:
+    """Every non-empty text the figure draws: titles, labels, tick labels, legends, notes."""
+    texts = list(figure.texts)
+    for ax in figure.axes:
+        texts += [ax.title, ax._left_title, ax._right_title, *ax.texts]
+        if ax.get_legend() is not None:
+            texts += [*ax.get_legend().get_texts(), ax.get_legend().get_title()]
+        if ax.axison:
+            for axis in (ax.xaxis, ax.yaxis):
+                texts += [axis.label, *axis.get_ticklabels()]
+    return [text for text in texts if text.get_visible() and text.get_text().strip()]
+
+
+@pytest.mark.parametrize("name", DRAWINGS)
+def test_every_figure_has_titles_and_labelled_axes(name, course_style):
+    figure = DRAWINGS[name]()
+    suptitle = figure._suptitle.get_text() if figure._suptitle is not None else ""
+    panels = data_axes(figure)
+    assert panels
+    untitled = [ax for ax in panels if not ax.get_title()]
+    assert suptitle or not untitled, f"{name}: {len(untitled)} panels without a title, no figure title"
+    for ax in panels:
+        if not is_image_panel(ax):  # Image panels carry a title instead of axis labels.
+            assert ax.get_xlabel().strip(), f"{name}: {ax.get_title()!r} has no x label"
+            assert ax.get_ylabel().strip(), f"{name}: {ax.get_title()!r} has no y label"
+
+
+@pytest.mark.parametrize("name", DRAWINGS)
+def test_every_text_is_at_least_8_pt_as_shown(name, course_style):
+    from fmnist_utils.plots import MIN_FONT_PT
+
+    figure = DRAWINGS[name]()
+    scale = shown_scale(figure)
+    small = {
+        (text.get_text(), round(text.get_fontsize() * scale, 1))
+        for text in drawn_texts(figure)
+        if text.get_fontsize() * scale < MIN_FONT_PT
+    }
+    assert not small, f"{name} is shown at {scale:.2f} of its size; text under {MIN_FONT_PT} pt: {small}"
+
+
+def used_cmaps(figure) -> list:
+    mappables = [item for ax in figure.axes for item in [*ax.images, *ax.collections]]
+    return [item.get_cmap() for item in mappables if item.get_array() is not None]
+
+
+@pytest.mark.parametrize("name", DRAWINGS)
+def test_colour_maps_read_in_grayscale(name, course_style):
+    from fmnist_utils.plots import lightness_is_monotone
+
+    for cmap in used_cmaps(DRAWINGS[name]()):
+        assert cmap.name.removesuffix("_r") not in UNREADABLE_CMAPS, f"{name} uses {cmap.name}"
+        assert lightness_is_monotone(cmap), f"{name}: {cmap.name} is not steadily lighter or darker"
+
+
+def luminance(colour) -> float:
+    from matplotlib.colors import to_rgb
+
+    rgb = np.asarray(to_rgb(colour))
+    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    return float(linear @ [0.2126, 0.7152, 0.0722])
+
+
+def style_without_colour(handle) -> tuple:
+    """What tells a legend entry apart in grayscale, besides its lightness."""
+    if hasattr(handle, "get_linestyle") and hasattr(handle, "get_marker"):
+        return ("line", handle.get_linestyle(), handle.get_marker(), handle.get_fillstyle())
+    return ("patch", handle.get_hatch())
+
+
+def handle_colour(handle):
+    return handle.get_color() if hasattr(handle, "get_marker") else handle.get_facecolor()
+
+
+@pytest.mark.parametrize("name", DRAWINGS)
+def test_series_differ_by_more_than_colour(name, course_style):
+    figure = DRAWINGS[name]()
+    for ax in figure.axes:
+        series = [line for line in ax.lines if not line.get_label().startswith("_")]
+        styles = [style_without_colour(line) for line in series]
+        assert len(set(styles)) == len(styles), f"{name}: curves told apart by colour only: {styles}"
+        if ax.get_legend() is None:
+            continue
+        handles = ax.get_legend().legend_handles
+        for first, second in [(a, b) for i, a in enumerate(handles) for b in handles[i + 1 :]]:
+            same_style = style_without_colour(first) == style_without_colour(second)
+            step = abs(luminance(handle_colour(first)) - luminance(handle_colour(second)))
+            assert not same_style or step >= MIN_LUMINANCE_STEP, (
+                f"{name}: legend entries {first.get_label()!r} and {second.get_label()!r} "
+                f"differ only by colour (luminance step {step:.2f})"
+            )
+
+
+def test_figures_are_no_wider_than_the_display():
+    from fmnist_utils.plots import DISPLAY_WIDTH_IN
+
+    for name, draw in DRAWINGS.items():
+        assert draw().get_figwidth() <= DISPLAY_WIDTH_IN, name
+        plt.close("all")
+
+
+def test_class_matrix_refuses_maps_that_do_not_read_in_grayscale():
+    for cmap in ("jet", "RdYlGn", "RdBu_r", "rainbow_r"):
+        with pytest.raises(ValueError, match=rf"cmap '{cmap}' does not read in grayscale.*'Blues'"):
+            plot_class_matrix(np.eye(10), cmap=cmap)
+    plot_class_matrix(np.eye(10), cmap="viridis")  # Steadily lighter: accepted.
+
+
+def test_learning_curves_zoom_in_without_hiding_points():
+    """Notebook 05 zoomed its accuracy panel in and cut epoch 1 off: points outside stay visible."""
+    history = {"accuracy": [0.60, 0.90, 0.92, 0.93], "val_accuracy": [0.70, 0.89, 0.91, 0.95]}
+    figure = plot_learning_curves(history, metrics=("accuracy",), ylims={"accuracy": (0.85, 0.94)})
+    (ax,) = figure.axes
+    assert ax.get_ylim() == (0.85, 0.94)
+    edge = [
+        (line.get_marker(), x, y)
+        for line in ax.lines
+        if line.get_label() == "_outside" and not line.get_clip_on()
+        for x, y in zip(line.get_xdata(), line.get_ydata(), strict=True)
+    ]
+    # Each point outside the limits is marked at the edge it crosses, at its epoch.
+    assert sorted(edge) == [("^", 4, 0.94), ("v", 1, 0.85), ("v", 1, 0.85)]
+    assert "3 points outside" in ax.get_title()
+    # The curves themselves are unchanged.
+    np.testing.assert_array_equal(ax.lines[0].get_ydata(), history["accuracy"])
+    # All inside: nothing marked, and the title still says the panel is zoomed in.
+    figure = plot_learning_curves(history, metrics=("accuracy",), ylims={"accuracy": (0.5, None)})
+    assert figure.axes[0].get_title() == "accuracy (zoomed in)"
+    assert not [line for line in figure.axes[0].lines if line.get_label() == "_outside"]
+
+
+def test_learning_curves_bad_ylims():
+    with pytest.raises(ValueError, match=r"ylims names 'loss', which is not drawn"):
+        plot_learning_curves(HISTORY, metrics=("accuracy",), ylims={"loss": (0, 1)})
+    with pytest.raises(ValueError, match=r"low < high, got \(0.9, 0.8\)"):
+        plot_learning_curves(HISTORY, ylims={"accuracy": (0.9, 0.8)})
+
+
+def test_learning_curves_training_and_validation_differ_in_line_and_marker():
+    figure = plot_learning_curves(TWO_RUNS, metrics=("loss",))
+    styles = [
+        (line.get_linestyle(), line.get_marker(), line.get_fillstyle()) for line in figure.axes[0].lines
+    ]
+    assert styles == [("-", "o", "full"), ("--", "o", "none"), ("-", "s", "full"), ("--", "s", "none")]
+    assert figure.axes[0].get_ylabel() == "loss (cross-entropy)"
+    assert plot_learning_curves(HISTORY).axes[1].get_ylabel() == "accuracy (fraction)"
