@@ -39,7 +39,9 @@ def predict_probabilities(
 
     Taught in notebook 04; notebook 05 adds ``flip_average``, a test-time augmentation:
     average the probabilities of each image and of its mirror image (left-right), the
-    same flip the improved model saw in training.
+    same flip the improved model saw in training. For a shoe, which in Fashion-MNIST always
+    faces the same way, the mirror image is a view the test set never contains: whether the
+    average helps is measured on the validation set, not assumed.
 
     Args:
         model: A trained classifier with a softmax output.

@@ -49,13 +49,17 @@ def build_baseline_cnn(
 
     Taught in notebook 02. ``Rescaling``, per filter count ``Conv2D(same) -> [BatchNormalization]
     -> activation -> MaxPooling2D(2)``, ``Flatten -> Dropout -> Dense -> Dropout -> Dense(softmax)``.
+    With the defaults a unit sees 3, 4, 8 and 10 pixels square of the image after ``conv1``,
+    ``pool1``, ``conv2`` and ``pool2`` (its receptive field), and ``Dense`` sees all of it.
 
     Args:
         filters: Filters of each convolution block; each block halves the image size.
         kernel_size: Size of the (square, odd) convolution kernels.
         dense_units: Units of the hidden dense layer.
         dropout_rate: Dropout rate before the two dense layers (0: the layers stay, inactive).
-        batch_norm: A ``BatchNormalization`` layer after every convolution (without bias).
+        batch_norm: A ``BatchNormalization`` layer after every convolution (without bias). It
+            normalizes with the batch's statistics in training and with their running averages
+            at inference (``training=False``).
         activation: Activation of the hidden layers, a Keras activation name.
         augmentation: Layers applied after the rescaling, in training only.
         num_classes: Size of the softmax output.
@@ -123,9 +127,11 @@ def build_improved_cnn(
     block per entry of ``filters`` (:func:`_improved_block`): a convolution, ``MaxPooling2D(2)``,
     ``BatchNormalization`` and ReLU, then the block's further convolutions, each followed by
     batch normalization and ReLU, at the pooled size. Normalizing the first convolution *after*
-    pooling does a quarter of the work of the usual order (the baseline's, with
-    ``batch_norm=True``), and batch normalization is the slowest layer on a CPU. Then
-    ``Flatten -> Dropout -> Dense(softmax)``: no hidden dense layer, the convolutions do the work.
+    pooling normalizes a quarter of the values of the usual order (the baseline's, with
+    ``batch_norm=True``): on the 2-core machine of ``benchmarks/README.md``, Keras 3's unfused
+    batch normalization was the slowest layer. It is a different model, not a free reordering:
+    the statistics are those of the pooled maxima. Then ``Flatten -> Dropout -> Dense(softmax)``:
+    no hidden dense layer, the convolutions do the work.
 
     Args:
         filters: Width of each block; each block halves the image size.
@@ -238,10 +244,18 @@ def augmentation_layers(
 ) -> keras.Sequential:
     """Random transformations that suit clothing photos, as Keras preprocessing layers.
 
-    Taught in notebook 01. Shifts, small zooms and left-right flips give images a
-    garment could plausibly appear in; vertical flips and large rotations do not
-    (no one photographs a shoe upside down), so they are not offered. The layers are
-    only active in training (``training=True``); at inference they pass images through.
+    Taught in notebook 01. Shifts and small zooms give views a garment could plausibly
+    appear in. Left-right flips keep every label (no class depends on direction) and suit
+    the roughly symmetric tops, bags and trousers, but every shoe in Fashion-MNIST faces the
+    same way: a flipped shoe is a view the data never contains, so the flips' gain has to be
+    measured (no flips for footwear is an alternative worth testing). Vertical flips and
+    large rotations give views that never occur (no one photographs a shoe upside down), so
+    they are not offered. Shifts and zooms interpolate bilinearly: moves by a fraction of a
+    pixel blur and lighten the images a little, which the test images never are.
+
+    The layers are active in training mode only: in ``fit``, and in a direct call such as
+    ``layers(x)`` unless ``training=False`` is passed; ``predict`` and ``evaluate`` pass the
+    images through unchanged.
 
     Args:
         translation: Largest shift, as a fraction of the image size (0 turns it off).

@@ -432,7 +432,11 @@ def current_learning_rate(model_or_optimizer: keras.Model | keras.optimizers.Opt
 def load_model(path: str | os.PathLike[str]) -> keras.Model:
     """Load a model saved as a ``.keras`` file, with Keras' safe mode on.
 
-    Safe mode refuses files that would run arbitrary code (lambda layers) when loaded.
+    Safe mode is already Keras' default; passing it explicitly keeps it on. It refuses to
+    deserialize the Python code of ``Lambda`` layers. It reduces, but does not remove, the
+    risk of loading an untrusted file: several ways around it have been found and fixed
+    since 2025 (CVE-2025-1550, CVE-2025-9906, ...). Keep Keras up to date and load only
+    files you trust.
 
     Raises:
         FileNotFoundError: No such file; the message says which notebook makes it.

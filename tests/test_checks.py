@@ -1262,3 +1262,44 @@ def test_odd_values_fail_the_hidden_test_too(cases, exercise):
                 verdict, hidden_passed, _ = _both_verdicts(exercise, given, arguments)
             assert not verdict, (position, value)
             assert not hidden_passed, (position, value)
+
+
+def _solution_source(notebook: str, grade_id: str) -> str:
+    cells = nbformat.read(SOLUTIONS_DIR / notebook, as_version=4).cells
+    (cell,) = [cell for cell in cells if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id]
+    return cell.source
+
+
+def test_exercise_02_4_asks_about_the_epochs_notebook_03_trains():
+    """Exercise 02.4 points to notebook 03's runs with and without dropout: its text, its model
+    answer and its check name their number of epochs (the baseline recipe's), not another."""
+    from fmnist_utils.training import BASELINE_RECIPE
+
+    epochs = BASELINE_RECIPE.epochs
+    exercises = nbformat.read(SOLUTIONS_DIR / "02_building_a_cnn.ipynb", as_version=4).cells
+    text = " ".join(" ".join(cell.source.split()) for cell in exercises if cell.cell_type == "markdown")
+    assert re.search(r"What do you expect (?:after|with) (\d+) epochs\?", text).group(1) == str(epochs)
+    answer = " ".join(_solution_source("02_building_a_cnn.ipynb", "exercise_02_4").replace("#", "").split())
+    assert re.search(r"Over (\d+) epochs", answer).group(1) == str(epochs)
+    assert f"without dropout over {epochs} epochs" in checks.exercise_02_4().message
+
+
+def test_exercise_02_3_model_answer_names_the_band_its_filter_answers_most(real_data):
+    """The model answer's comment once said the sole lit up "much less"; the filter it gives
+    answers the bottom of the sole most, positively, and the comment must say so."""
+    answer = _solution_source("02_building_a_cnn.ipynb", "exercise_02_3")
+    kernel = np.array(ast.literal_eval(re.search(r"np\.array\((\[\[.*?\]\])", answer).group(1)), float)
+    sneaker = np.pad(real_data[0][0][6].astype(float) / 255.0, 1)  # The notebook's sneaker.
+    response = sum(
+        kernel[row, column] * sneaker[row : row + 28, column : column + 28]
+        for row in range(3)
+        for column in range(3)
+    )
+    strongest_row = int(np.argmax(np.clip(response, 0, None).sum(axis=1)))
+    shoe_rows = np.flatnonzero(real_data[0][0][6].max(axis=1) > 0)
+    assert strongest_row >= shoe_rows[-1] - 4, "the strongest positive band is not at the sole"
+    assert np.clip(response, 0, None).sum(axis=1).max() > np.abs(np.clip(response, None, 0)).sum(axis=1).max()
+    comment = " ".join(line.lstrip("# ") for line in answer.splitlines() if line.startswith("#"))
+    assert "bottom of the sole" in comment, comment
+    assert "strongest band" in comment, comment
+    assert "much less" not in comment, comment

@@ -73,7 +73,7 @@ exercise_02_3 = _open_ended(
     [
         "has a 3 x 3 filter whose values rise from one corner to the opposite one (and sum to about 0);",
         "shows the response as an image with a diverging colour map (positive and negative);",
-        "names the parts of the sneaker that light up and explains why (slanted outlines);",
+        "names the parts of the sneaker that light up, with their sign, and why (where the shoe lies);",
         "compares with the horizontal or vertical filter of the notebook.",
     ],
 )
@@ -85,7 +85,7 @@ exercise_02_4 = _open_ended(
     [
         "trains both models from the same seed and reports training and validation accuracy;",
         "notes that after 2 epochs both underfit (and why training accuracy can be below validation's);",
-        "predicts overfitting without dropout over 20 epochs: training accuracy up, validation loss up;",
+        "predicts overfitting without dropout over 15 epochs: training accuracy up, validation loss up;",
         "checks the prediction against notebook 03's learning curves.",
     ],
 )
