@@ -22,7 +22,7 @@ endif
 # Jupyter refuses to start as root (containers, some cloud shells) unless told it may.
 LAB_FLAGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: help kernel lab deploy demo test stacks lint format execute exercises data student assignment autograde formgrader grades feedback badges bench mutation clean distclean
+.PHONY: help kernel lab deploy demo test stacks lint format execute times exercises data student assignment autograde formgrader grades feedback badges bench mutation clean distclean
 
 help:  ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -126,9 +126,14 @@ format: $(VENV)/.installed-dev  ## Let ruff fix what it can and format the code 
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-execute: $(VENV)/.installed-dev  ## Run the solutions in full mode, saving their outputs, then write notebooks/ (NOTEBOOKS=... for some).
-	FMNIST_QUICK=0 $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
-		--ExecutePreprocessor.timeout=-1 --ExecutePreprocessor.kernel_name=python3 $(NOTEBOOKS)
+# Every run time the course states is measured by tools/run_times.py into docs/run_times.json,
+# then written into the texts between <!-- time:NN:MODE --> markers (tests/test_run_times.py).
+execute: $(VENV)/.installed-dev  ## Run the solutions in full mode, saving their outputs and run times, then write notebooks/ (NOTEBOOKS=... for some).
+	$(BIN)/python tools/run_times.py measure --mode full --inplace $(NOTEBOOKS)
+	$(BIN)/python tools/student.py --exercises
+
+times: $(VENV)/.installed-dev  ## Measure the quick-mode run times (outputs are not saved) and write them into the texts.
+	$(BIN)/python tools/run_times.py measure --mode quick $(NOTEBOOKS)
 	$(BIN)/python tools/student.py --exercises
 
 bench: $(VENV)/.installed  ## Run the benchmarks; they print their figures.

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import logging
 import os
 import platform
+import shutil
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
@@ -145,7 +148,56 @@ def start_tensorflow(small_machine: bool) -> tuple[ModuleType, int, list]:
 
         threads = _limit_threads_to_cpu_quota(tf)
         devices = tf.config.list_physical_devices()
+    silence_retracing_warnings(tf)
     return tf, threads, devices
+
+
+class _NoRetracingWarning(logging.Filter):
+    """Drops TensorFlow's "N out of the last M calls ... triggered tf.function retracing"."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
+def silence_retracing_warnings(tf: ModuleType) -> None:
+    """Keep TensorFlow's retracing warning out of the notebooks.
+
+    Each Keras model traces its own prediction function, once per batch shape: notebooks
+    that predict with several models (05's comparison and ensemble) and a last, smaller
+    batch trigger TensorFlow's eight-line warning about "expensive" retracing. Here it is
+    expected and costs a fraction of a second; the warning would only alarm a student.
+    """
+    logger = tf.get_logger()
+    if not any(isinstance(existing, _NoRetracingWarning) for existing in logger.filters):
+        logger.addFilter(_NoRetracingWarning())
+
+
+# -- TensorBoard from a kernel whose PATH lacks its environment ------------------------
+
+
+def find_tensorboard() -> str | None:
+    """Let ``%tensorboard`` find the ``tensorboard`` program of the kernel's own environment.
+
+    Notebook 03's ``%tensorboard`` magic starts the program ``tensorboard`` from ``PATH``
+    (or from ``TENSORBOARD_BINARY``). A kernel started from a virtual environment that was
+    never activated (``make lab``, VS Code, a registered kernel) has the environment's
+    ``bin/`` off its ``PATH``, and the magic fails with "Could not find `tensorboard`".
+    When ``PATH`` has no ``tensorboard``, point ``TENSORBOARD_BINARY`` at the one next to
+    this Python. Colab and Binder have it on ``PATH`` already; nothing changes there.
+
+    Returns:
+        The program ``%tensorboard`` will start, or ``None`` when there is none to find.
+    """
+    chosen = os.environ.get("TENSORBOARD_BINARY") or shutil.which("tensorboard")
+    if chosen:
+        return chosen
+    folder = Path(sys.executable).parent
+    for name in ("tensorboard", "tensorboard.exe"):
+        candidate = folder / name
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            os.environ["TENSORBOARD_BINARY"] = str(candidate)
+            return str(candidate)
+    return None
 
 
 # -- TensorFlow's traced-graph leak (tensorflow#97697) ----------------------------------

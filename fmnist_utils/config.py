@@ -38,6 +38,7 @@ __all__ = [
     "default_work_dir",
     "get_config",
     "quick_mode",
+    "shown_path",
 ]
 
 QUICK_ENV_VAR = "FMNIST_QUICK"
@@ -130,8 +131,16 @@ class RunConfig:
     small_machine: bool = False
     work_dir: Path = field(default_factory=default_work_dir)
 
-    def epochs(self, full: int) -> int:
-        """Return the number of epochs to train: ``full``, capped in quick mode."""
+    def epochs(self, full: int, quick: int | None = None) -> int:
+        """Return the number of epochs to train.
+
+        Args:
+            full: The epochs of a full run.
+            quick: The epochs in quick mode, for a lesson whose point needs more (or other)
+                epochs than the cap; by default ``full`` capped at :data:`QUICK_MAX_EPOCHS`.
+        """
+        if self.quick and quick is not None:
+            return positive_int(quick, "quick epochs")
         return _capped(full, self.max_epochs, "epochs")
 
     def trials(self, full: int) -> int:
@@ -149,7 +158,12 @@ class RunConfig:
         return min(size, SMALL_MACHINE_SHUFFLE_BUFFER) if self.small_machine else size
 
     def subset(
-        self, images: np.ndarray, labels: np.ndarray, split: str = "train", seed: int = 0
+        self,
+        images: np.ndarray,
+        labels: np.ndarray,
+        split: str = "train",
+        seed: int = 0,
+        quick_size: int | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Return the examples to use: all of them, or in quick mode a balanced subset.
 
@@ -162,6 +176,8 @@ class RunConfig:
             split: ``"train"``, ``"validation"`` or ``"test"``: which quick-mode size
                 applies (validation and test sets get the smaller one).
             seed: Seed of the pick.
+            quick_size: The size in quick mode, for a lesson whose point needs another
+                size than the split's default.
 
         Returns:
             ``(images, labels)``, unchanged in full mode.
@@ -173,6 +189,8 @@ class RunConfig:
                 f"images and labels must have the same length, got {len(images)} and {len(labels)}."
             )
         size = self.train_size if split == "train" else self.test_size
+        if self.quick and quick_size is not None:
+            size = positive_int(quick_size, "quick_size")
         if size is None or size >= len(labels):
             return images, labels
         from sklearn.model_selection import train_test_split
@@ -233,9 +251,29 @@ class RunConfig:
                 "arenas and free memory handed back after every epoch keep memory down (results "
                 "differ a little from the saved ones)."
             )
-        return (
-            text + f"\nSaving models and training logs in {self.work_dir} (set {WORK_DIR_ENV_VAR} to change)"
-        )
+        where = shown_path(self.work_dir)
+        where = "the working folder (.)" if where == "." else where
+        return text + f"\nSaving models and training logs in {where} (set {WORK_DIR_ENV_VAR} to change)"
+
+
+def shown_path(path: str | os.PathLike[str]) -> str:
+    """Return ``path`` as the notebooks print it: short, and free of the machine's own folders.
+
+    Relative to the working folder when it is there or one level up (``models/a.keras``,
+    ``../notebooks``), else from the home folder (``~/course/...``), else absolute. Saved
+    outputs then read the same on every machine.
+    """
+    path = Path(path).expanduser().resolve()
+    try:
+        relative = os.path.relpath(path, Path.cwd())
+    except ValueError:  # Another drive, on Windows.
+        relative = str(path)
+    if not relative.startswith(os.pardir + os.sep + os.pardir) and not os.path.isabs(relative):
+        return relative
+    try:
+        return str(Path("~") / path.relative_to(Path.home()))
+    except ValueError:
+        return str(path)
 
 
 def _capped(full: int, cap: int | None, what: str) -> int:

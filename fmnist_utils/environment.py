@@ -88,6 +88,7 @@ def setup(seed: int = DEFAULT_SEED, *, verbose: bool = True) -> RunConfig:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}.")
     config = get_config()  # First: a bad FMNIST_QUICK fails before the slow imports.
     tf, threads, devices = _runtime.start_tensorflow(config.small_machine)
+    _runtime.find_tensorboard()  # For notebook 03's %tensorboard, from a kernel started anywhere.
     import keras
     import matplotlib as mpl
     import seaborn as sns

@@ -106,8 +106,15 @@ def run_search(
     seed: int = 42,
     overwrite: bool = False,
     verbose: int = 0,
+    num_initial_points: int | None = None,
 ) -> keras_tuner.Tuner:
     """Run a Bayesian-optimization search and return the tuner.
+
+    The first ``num_initial_points`` trials are drawn at random; each later one is chosen
+    by the Gaussian-process model of the trials so far, as the one with the best optimistic
+    estimate (the expected score plus a multiple of its uncertainty). KerasTuner's own
+    default is 3 random trials per hyperparameter (12 here): a 6-trial search would then
+    be a random search, so half the trials are random by default.
 
     Args:
         train: Training ``(images, labels)`` (``uint8`` images).
@@ -122,6 +129,8 @@ def run_search(
         seed: Seed of the search and of the shuffling.
         overwrite: Start afresh even if ``directory`` holds an earlier search.
         verbose: Keras' verbosity during the search (0: silent).
+        num_initial_points: Trials drawn at random before the model chooses; default
+            half of ``max_trials`` (at least 1).
 
     Returns:
         The tuner; see :func:`search_results` and ``tuner.get_best_hyperparameters()``.
@@ -130,6 +139,9 @@ def run_search(
         ValueError: Bad images, labels or options.
     """
     max_trials = positive_int(max_trials, "max_trials")
+    num_initial_points = positive_int(
+        max(1, max_trials // 2) if num_initial_points is None else num_initial_points, "num_initial_points"
+    )
     batch_size = positive_int(batch_size, "batch_size")
     train_dataset, validation_dataset = _datasets(train, validation, batch_size, seed)
     hypermodel = ImprovedCNNHyperModel(
@@ -140,6 +152,7 @@ def run_search(
         hypermodel,
         objective="val_accuracy",
         max_trials=max_trials,
+        num_initial_points=num_initial_points,
         seed=seed,
         directory=str(directory.parent),
         project_name=directory.name,
@@ -161,11 +174,19 @@ def search_results(tuner: keras_tuner.Tuner) -> pd.DataFrame:
 
     The order is the tuner's own ranking (``tuner.oracle.get_best_trials``), so the first
     row is always ``tuner.get_best_hyperparameters()[0]``, ties included. The
-    ``val_accuracy`` column is the trial's best epoch, the value the search ranks by.
+    ``val_accuracy`` column is the trial's best epoch, the value the search ranks by;
+    ``chosen`` says whether the trial was drawn ``"at random"`` (the first
+    ``num_initial_points``, in the order they ran) or ``"by the model"``.
     """
     trials = tuner.oracle.get_best_trials(num_trials=len(tuner.oracle.trials))
+    random_trials = tuner.oracle.num_initial_points
     rows = [
-        {"trial": trial.trial_id, **trial.hyperparameters.values, "val_accuracy": trial.score}
+        {
+            "trial": trial.trial_id,
+            "chosen": "at random" if int(trial.trial_id) < random_trials else "by the model",
+            **trial.hyperparameters.values,
+            "val_accuracy": trial.score,
+        }
         for trial in trials
         if trial.status == keras_tuner.engine.trial.TrialStatus.COMPLETED
     ]

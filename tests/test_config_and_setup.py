@@ -29,6 +29,7 @@ from fmnist_utils.config import (
     default_work_dir,
     get_config,
     quick_mode,
+    shown_path,
 )
 from fmnist_utils.environment import check_versions
 
@@ -73,6 +74,28 @@ def test_epochs_and_trials(monkeypatch):
     assert full.epochs(15) == 15
     with pytest.raises(ValueError, match=r"epochs must be a positive integer"):
         full.epochs(0)
+
+
+def test_a_lesson_may_choose_its_own_quick_epochs_and_size(monkeypatch):
+    """Quick mode keeps each lesson: a lesson names what its point needs (issue 30)."""
+    monkeypatch.setenv("FMNIST_QUICK", "1")
+    quick = get_config()
+    assert (quick.epochs(15, quick=15), quick.epochs(12, quick=6), quick.epochs(4)) == (
+        15,
+        6,
+        QUICK_MAX_EPOCHS,
+    )
+    images, labels = np.zeros((5000, 2)), np.repeat(np.arange(10), 500)
+    assert len(quick.subset(images, labels, "train", quick_size=4000)[1]) == 4000
+    assert len(quick.subset(images, labels, "validation", quick_size=2000)[1]) == 2000
+    assert (
+        len(quick.subset(images, labels, "train")[1]) == QUICK_TRAIN_SIZE if QUICK_TRAIN_SIZE < 5000 else 5000
+    )
+    full = RunConfig(quick=False)
+    assert full.epochs(12, quick=6) == 12
+    assert len(full.subset(images, labels, "train", quick_size=100)[1]) == 5000
+    with pytest.raises(ValueError, match=r"quick epochs must be a positive integer"):
+        quick.epochs(12, quick=0)
 
 
 def test_subset_in_quick_mode_is_balanced_ordered_and_seeded(monkeypatch):
@@ -230,7 +253,66 @@ def test_work_dir_is_the_course_folder_whatever_the_working_folder(tmp_path, mon
     assert config.work_dir == course_notebooks
     assert config.model_path("baseline_cnn").is_absolute()
     assert config.model_path("baseline_cnn").parent == course_notebooks / "models"
-    assert str(course_notebooks) in config.describe()
+    assert "Saving models and training logs in ~/" in config.describe() or str(course_notebooks) in (
+        config.describe()
+    )  # tmp_path is far from the course: shown from the home folder, or whole.
+
+
+@pytest.mark.parametrize(
+    ("working", "target", "shown"),
+    [
+        ("course/solutions", "course/notebooks", "../notebooks"),
+        ("course/notebooks", "course/notebooks/models/a.keras", "models/a.keras"),
+        ("course/notebooks", "course/notebooks", "."),
+        ("elsewhere/deep/down", "course/notebooks", "~/course/notebooks"),
+    ],
+)
+def test_shown_path_leaves_out_the_machines_folders(tmp_path, monkeypatch, working, target, shown):
+    """Saved outputs must not carry the author's checkout path (issue 30)."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / working).mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / working)
+    assert shown_path(tmp_path / target) == shown
+
+
+def test_describe_names_the_work_folder_as_the_notebook_sees_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    for folder in ("course/notebooks", "course/solutions"):
+        (tmp_path / folder).mkdir(parents=True)
+    monkeypatch.setenv(WORK_DIR_ENV_VAR, str(tmp_path / "course/notebooks"))
+    monkeypatch.chdir(tmp_path / "course/solutions")
+    assert "Saving models and training logs in ../notebooks (set" in get_config().describe()
+    monkeypatch.chdir(tmp_path / "course/notebooks")
+    assert "Saving models and training logs in the working folder (.) (set" in get_config().describe()
+    assert str(tmp_path) not in get_config().describe()
+
+
+def test_tensorboard_starts_from_a_kernel_whose_path_lacks_the_environment(tmp_path):
+    """make lab's kernel: the venv's bin/ is not on PATH, yet %tensorboard must start (issue 30)."""
+    script = (
+        "import datetime, os, fmnist_utils\n"
+        "fmnist_utils.setup(verbose=False)\n"
+        "from tensorboard import manager\n"
+        f"result = manager.start(['--logdir', {str(tmp_path)!r}, '--port', '0'],"
+        " timeout=datetime.timedelta(seconds=90))\n"
+        "print(type(result).__name__)\n"
+        "info = getattr(result, 'info', None)\n"
+        "info and os.kill(info.pid, 15)\n"
+    )
+    environment = {
+        key: value for key, value in os.environ.items() if key not in ("TENSORBOARD_BINARY", "VIRTUAL_ENV")
+    }
+    environment["PATH"] = os.pathsep.join(("/usr/bin", "/bin"))  # No venv, as make lab's kernel has.
+    environment["TMPDIR"] = str(tmp_path)  # TensorBoard's info files, kept apart from other runs.
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=180,
+        check=False,
+    )
+    assert result.stdout.strip().splitlines()[-1:] == ["StartLaunched"], result.stdout + result.stderr
 
 
 def test_work_dir_variable_is_made_absolute(tmp_path, monkeypatch):
@@ -453,3 +535,31 @@ def test_release_free_memory_returns_freed_pages_to_the_system(tmp_path):
 def test_release_free_memory_does_nothing_off_linux(monkeypatch):
     monkeypatch.setattr(_runtime.platform, "system", lambda: "Darwin")
     assert release_free_memory() is False
+
+
+RETRACING_SCRIPT = """
+import sys, numpy as np
+if sys.argv[1] == "setup":
+    import fmnist_utils
+    fmnist_utils.setup(verbose=False)
+import keras
+from fmnist_utils import evaluation
+images = np.zeros((100, 28, 28), "uint8")
+for _ in range(8):  # Several models, each predicting two batch shapes, as notebook 05 does.
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(10)])
+    evaluation.predict_probabilities(model, images, batch_size=64, flip_average=True)
+"""
+
+
+def test_no_retracing_warning_after_setup(tmp_path):
+    """Notebook 05 printed eight lines of TensorFlow's retracing warning (issue 30)."""
+    script = tmp_path / "retrace.py"
+    script.write_text(RETRACING_SCRIPT)
+
+    def stderr(mode: str) -> str:
+        run = subprocess.run([sys.executable, str(script), mode], capture_output=True, text=True, timeout=300)
+        assert run.returncode == 0, run.stderr
+        return run.stderr
+
+    assert "triggered tf.function retracing" in stderr("plain")  # What the notebooks would show.
+    assert "triggered tf.function retracing" not in stderr("setup")

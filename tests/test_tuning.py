@@ -56,7 +56,7 @@ def test_search_runs_ranks_and_reloads(tmp_path, tiny_data):
     assert custom_gradients() == gradients  # Each trial's traced graphs were released.
     table = search_results(tuner)
     assert len(table) == 3
-    assert list(table.columns) == ["trial", "dropout_rate", "learning_rate", "val_accuracy"]
+    assert list(table.columns) == ["trial", "chosen", "dropout_rate", "learning_rate", "val_accuracy"]
     assert table["val_accuracy"].is_monotonic_decreasing
     assert table["dropout_rate"].isin(space["dropout_rate"]).all()
     assert table["learning_rate"].isin(space["learning_rate"]).all()
@@ -73,6 +73,25 @@ def test_search_runs_ranks_and_reloads(tmp_path, tiny_data):
         *tiny_data, directory=tmp_path / "search", max_trials=1, epochs=1, search_space=space, overwrite=True
     )
     assert len(search_results(fresh)) == 1
+
+
+def test_half_the_trials_are_chosen_by_the_model_not_at_random(tmp_path, tiny_data, monkeypatch):
+    """KerasTuner's default draws 3 random trials per hyperparameter: a short search would be random (E1)."""
+    from keras_tuner.src.tuners.bayesian import BayesianOptimizationOracle
+
+    drawn = []
+    random_draw = BayesianOptimizationOracle._random_populate_space
+    monkeypatch.setattr(
+        BayesianOptimizationOracle,
+        "_random_populate_space",
+        lambda self: drawn.append(1) or random_draw(self),
+    )
+    space = {"dropout_rate": (0.0, 0.1, 0.25), "learning_rate": (1e-3, 2e-3, 4e-3)}
+    tuner = run_search(*tiny_data, directory=tmp_path / "search", max_trials=4, epochs=1, search_space=space)
+    assert tuner.oracle.num_initial_points == 2
+    assert len(drawn) == 2  # Trials 3 and 4 came from the Gaussian process.
+    table = search_results(tuner).sort_values("trial")
+    assert list(table["chosen"]) == ["at random", "at random", "by the model", "by the model"]
 
 
 def test_search_hands_free_memory_back_on_a_small_machine(tmp_path, tiny_data, monkeypatch, machine_memory):
