@@ -9,27 +9,38 @@ from __future__ import annotations
 
 import argparse
 import base64
+import dataclasses
 import importlib.util
 import io
 import os
 import socket
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import keras
 import matplotlib
 import numpy as np
 
 from fmnist_utils._files import absolute_path
+from fmnist_utils._tensorflow_log import quiet_tensorflow
+from fmnist_utils.config import get_config, shown_path
 from fmnist_utils.data import CLASS_NAMES, load_image_file, validate_images
-from fmnist_utils.deploy import _optional, keras_predictor
-from fmnist_utils.evaluation import grad_cam
 
-#: Gradio refuses larger uploads with its own message, before the model sees them.
+with quiet_tensorflow():  # ``make demo``: TensorFlow starts here, without its C++ log lines.
+    import keras
+
+    from fmnist_utils.deploy import _optional, keras_predictor
+    from fmnist_utils.evaluation import grad_cam
+
+#: The largest upload the page takes: the limit this course sets in :func:`launch` (Gradio's
+#: own default is none). Gradio refuses a larger file with its own message, before the model
+#: sees it.
 MAX_UPLOAD = "20mb"
+
+#: Grad-CAM's maps for the page are at least this many pixels on a side (see :func:`cam_layer`).
+MIN_CAM_SIDE = 7
 
 #: The errors a bad upload raises in :func:`fmnist_utils.data.load_image_file`.
 _UPLOAD_ERRORS = (ValueError, OSError)
@@ -69,8 +80,37 @@ def picture_html(picture: np.ndarray) -> str:
     return f'<img alt="the image the model sees" width="{width}" height="{height}" src="{source}">'
 
 
+def _applies_a_nonlinearity(layer: keras.layers.Layer) -> bool:
+    """Whether ``layer`` is an activation (ReLU...) or a layer with a non-linear activation."""
+    if isinstance(layer, (keras.layers.Activation, keras.layers.ReLU, keras.layers.LeakyReLU)):
+        return True
+    activation = getattr(layer, "activation", None)
+    return activation is not None and activation is not keras.activations.linear
+
+
+def cam_layer(model: keras.Model) -> str | None:
+    """The feature maps the page's Grad-CAM uses: the last activated ones at least 7x7.
+
+    Grad-CAM's picture is as coarse as its maps: notebook 05's improved CNN ends with 3x3
+    maps (``relu3_2``), one blob on a 28x28 image, so the page takes its second block's
+    7x7 maps (``relu2_2``) instead; the baseline's last maps are already 14x14 (``relu2``).
+
+    Returns:
+        A layer name, or ``None`` (no such layer: Grad-CAM's own default, the last maps).
+    """
+    for layer in reversed(model.layers):
+        shape = getattr(layer.output, "shape", None)
+        if shape is None or len(shape) != 4 or not _applies_a_nonlinearity(layer):
+            continue
+        if min(shape[1], shape[2]) >= MIN_CAM_SIDE:
+            return layer.name
+    return None
+
+
 def explain(model: keras.Model, image: np.ndarray) -> tuple[dict[str, float], np.ndarray]:
     """The class probabilities of one image and the picture of where the model looked.
+
+    The Grad-CAM map is computed on the maps :func:`cam_layer` picks.
 
     Returns:
         ``({class name: probability}, overlay picture)``: what the page shows (the picture via
@@ -79,7 +119,7 @@ def explain(model: keras.Model, image: np.ndarray) -> tuple[dict[str, float], np
     validate_images(image[np.newaxis], name="image")
     probabilities = keras_predictor(model)(image[np.newaxis])[0]
     scores = {name: float(probability) for name, probability in zip(CLASS_NAMES, probabilities, strict=True)}
-    return scores, overlay(image, grad_cam(model, image))
+    return scores, overlay(image, grad_cam(model, image, layer_name=cam_layer(model)))
 
 
 def classify_upload(
@@ -114,6 +154,12 @@ def build_demo(
         test_images: ``uint8`` test images to pick from (optional).
         test_labels: Their labels, shown next to the prediction.
 
+    Every answer fills four outputs: the scores, the picture, the true class and a message
+    line. A bad file (or test-image index) gets its message there, in the page until the
+    next answer, and the previous scores and picture are cleared, so they are not read as
+    the answer for the bad file (a ``gradio.Error`` pop-up would vanish after seconds and
+    leave the old answer on the page, marked "Error").
+
     Returns:
         A ``gradio.Blocks`` app; start it with :func:`launch` or its own ``launch()``.
     """
@@ -128,25 +174,50 @@ def build_demo(
                     index = gradio.Number(label="or a test image (index)", value=0, precision=0)
                     pick = gradio.Button("Classify the test image")
             with gradio.Column():
+                message = gradio.Markdown(elem_id="message")
                 scores = gradio.Label(label="What the model says", num_top_classes=3)
                 gradio.Markdown("**What the model sees** (Grad-CAM: where it looked)")
                 seen = gradio.HTML()
                 truth = gradio.Markdown(label="True class")
-        outputs = [scores, seen, truth]
+        outputs = [scores, seen, truth, message]
 
         def classify_picture(path):
-            scores, picture = classify_upload(model, path)
-            return scores, picture_html(picture), ""
+            return page_answer(lambda: (*classify_upload(model, path), ""))
 
         classify.click(classify_picture, upload, outputs, api_name="classify_picture")
         if test_images is not None:
 
             def classify_test_image(number):
-                scores, picture, truth = _classify_test(model, test_images, test_labels, number)
-                return scores, picture_html(picture), truth
+                return page_answer(lambda: _classify_test(model, test_images, test_labels, number))
 
             pick.click(classify_test_image, index, outputs, api_name="classify_test_image")
     return app
+
+
+def page_answer(
+    answer: Callable[[], tuple[dict[str, float], np.ndarray, str]],
+) -> tuple[dict[str, float] | None, str, str, str]:
+    """The page's four outputs for one request: ``(scores, picture HTML, true class, message)``.
+
+    Args:
+        answer: Computes ``(scores, overlay picture, true class)``, or raises ``gradio.Error``
+            for a bad file or index.
+
+    Returns:
+        The answer with an empty message; or, when ``answer`` raised ``gradio.Error``, no
+        scores, no picture, no true class and the error's message (what is wrong, how to fix it).
+    """
+    gradio = _optional("gradio")
+    try:
+        scores, picture, truth = answer()
+    except gradio.Error as error:
+        return None, "", "", f"**Not classified.** {_markdown_text(error.message)}"
+    return scores, picture_html(picture), truth, ""
+
+
+def _markdown_text(text: str) -> str:
+    """``text`` with Markdown's marks escaped: a file named ``my_shirt_2.png`` stays as it is."""
+    return "".join(f"\\{char}" if char in "\\`*_[]<>#|~" else char for char in text)
 
 
 def _classify_test(model, test_images, test_labels, number) -> tuple[dict[str, float], np.ndarray, str]:
@@ -169,10 +240,10 @@ class LoadTest:
 
     Attributes:
         requests: Requests sent.
-        answers: For each file name, how many of its requests got a ``"prediction"``, an
-            error ``"message"`` or a ``"failure"`` (no answer: a dropped connection, a timeout).
-            A file that crashes the page's function gets messages too (Gradio reports every
-            error the same way), so check that the good files got predictions only.
+        answers: For each file name, how many of its requests got a ``"prediction"``, a
+            ``"message"`` (the page's message line: what is wrong with the file), an
+            ``"error"`` (the page's function crashed: Gradio's generic error) or a
+            ``"failure"`` (no answer: a dropped connection, a timeout).
         p50_ms: Median time from sending a request to its answer, in milliseconds.
         p95_ms: The 95th percentile of that time.
         seconds: Wall-clock time of the whole burst.
@@ -187,7 +258,7 @@ class LoadTest:
     errors: tuple[str, ...] = ()
 
     def count(self, outcome: str) -> int:
-        """How many requests got ``outcome`` (``"prediction"``, ``"message"`` or ``"failure"``)."""
+        """How many requests got ``outcome`` (``"prediction"``, ``"message"``, ``"error"``, ``"failure"``)."""
         return sum(outcomes.get(outcome, 0) for outcomes in self.answers.values())
 
 
@@ -212,10 +283,10 @@ def load_test(
         start = time.perf_counter()
         try:
             job = client.submit(client_module.handle_file(str(path)), api_name="/classify_picture")
-            job.result(timeout=REQUEST_TIMEOUT)
-            outcome = "prediction"
-        except client_module.exceptions.AppError:  # The page showed an error message.
-            outcome = "message"
+            *_, message = job.result(timeout=REQUEST_TIMEOUT)
+            outcome = "message" if message else "prediction"
+        except client_module.exceptions.AppError:  # The page's function crashed.
+            outcome = "error"
         except Exception as error:  # Anything else: the request got no answer.
             outcome = f"failure: {type(error).__name__}: {error}"
         return Path(path).name, outcome, time.perf_counter() - start
@@ -291,7 +362,7 @@ def launch(app: object, *, port: int | None = None, block: bool = False, **optio
         server_name="127.0.0.1",
         server_port=port,
         max_file_size=MAX_UPLOAD,
-        show_error=True,  # A bad upload's message in a pop-up, not just "Error".
+        show_error=True,  # A crash's message in a pop-up, not just "Error" (bad files: the message line).
         height=760,  # The page inline in a notebook, picture included, without scrolling.
         prevent_thread_lock=not block,
         **options,
@@ -299,37 +370,76 @@ def launch(app: object, *, port: int | None = None, block: bool = False, **optio
     return app
 
 
-def _default_model_path() -> Path:
-    """The improved model of notebook 05 if it was trained, else notebook 03's baseline."""
-    from fmnist_utils.config import get_config
+#: The models ``make demo`` looks for, best first: notebook 05's, then notebook 03's.
+MODEL_NAMES = ("improved_cnn", "baseline_cnn")
 
+
+def model_candidates() -> list[Path]:
+    """The model files ``make demo`` looks for, best first: full runs', then quick mode's.
+
+    A quick-mode run of notebook 05 or 03 (``FMNIST_QUICK=1``) saves ``*_quick.keras``;
+    the demo takes it when no full run's model is there.
+    """
     config = get_config()
-    improved = config.model_path("improved_cnn")
-    return improved if improved.exists() else config.model_path("baseline_cnn")
+    return [
+        dataclasses.replace(config, quick=quick).model_path(name)
+        for quick in (False, True)
+        for name in MODEL_NAMES
+    ]
+
+
+def find_model() -> Path:
+    """The best model file there is (:func:`model_candidates`).
+
+    Raises:
+        FileNotFoundError: None of them exists; the message names them and how to make one.
+    """
+    candidates = model_candidates()
+    for path in candidates:
+        if path.exists():
+            return path
+    full, quick = candidates[: len(MODEL_NAMES)], candidates[len(MODEL_NAMES) :]
+    raise FileNotFoundError(
+        f"no trained model in {shown_path(candidates[0].parent)}: looked for "
+        f"{' and '.join(path.name for path in full)} (full runs), then "
+        f"{' and '.join(path.name for path in quick)} (quick mode). Run notebook 03 (the baseline, "
+        "a few minutes on a laptop's CPU) or 05 (the improved model) to save one; with "
+        "FMNIST_QUICK=1 they save a quick, weaker model in seconds. Or pass --model FILE.keras."
+    )
+
+
+def _describe(path: Path) -> str:
+    """What ``make demo`` says about the model it serves."""
+    if not path.stem.endswith("_quick"):
+        return f"Serving {shown_path(path)}"
+    return (
+        f"Serving {shown_path(path)}: a quick-mode model (a few thousand images, a few epochs), "
+        "weaker than a full run's. Run notebook 05 or 03 without FMNIST_QUICK for the real one."
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """``make demo``: serve the trained model's demo page until Ctrl+C."""
+    from fmnist_utils import _runtime
     from fmnist_utils.data import load_test_set
     from fmnist_utils.training import load_model
 
     parser = argparse.ArgumentParser(prog="python -m fmnist_utils.demo", description=main.__doc__)
     parser.add_argument(
-        "--model", type=Path, default=None, help="a .keras file (default: the course's model)"
+        "--model", type=Path, default=None, help="a .keras file (default: the course's best saved model)"
     )
     parser.add_argument("--port", type=int, default=None, help="default: the first free port from 7860")
     parser.add_argument("--share", action="store_true", help="also make a public gradio.live link")
     arguments = parser.parse_args(argv)
-    path = arguments.model or _default_model_path()
-    if not path.exists():
-        advice = (
-            "check the path"
-            if arguments.model
-            else "run notebook 03 (or 05) first, or pass --model FILE.keras"
-        )
-        parser.error(f"{path} not found: {advice}.")
+    if arguments.model is not None and not arguments.model.exists():
+        parser.error(f"{shown_path(arguments.model)} not found: check the path.")
+    try:
+        path = arguments.model or find_model()
+    except FileNotFoundError as error:
+        parser.error(str(error))
+    _runtime.start_tensorflow(get_config().small_machine)  # Lists the devices quietly (cuInit).
     test_images, test_labels = load_test_set()
-    print(f"Serving {path}")
+    print(_describe(path), flush=True)
     launch(
         build_demo(load_model(path), test_images, test_labels),
         port=arguments.port,

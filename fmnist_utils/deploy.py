@@ -147,7 +147,9 @@ def convert_to_litert(
     Quantization stores the weights in 8 bits instead of 32:
 
     - ``None``: float32, the same numbers as Keras.
-    - ``"dynamic"``: int8 weights, float activations (no data needed).
+    - ``"dynamic"`` (dynamic range): int8 weights. At run time the convolutions and dense
+      layers quantize their input activations to int8 on the fly, from each batch's own
+      range (hence "dynamic"), compute in 8 bits and write float outputs; no data needed.
     - ``"int8"``: int8 weights and activations, ``uint8`` input and output. The range of
       each activation is measured on ``representative_images`` (training images, never
       test images).

@@ -7,7 +7,11 @@ Chromium, which uploads a real test image and a bad file by hand.
 
 from __future__ import annotations
 
+import os
+import re
 import socket
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -79,7 +83,7 @@ def _top_class(scores: dict) -> str:
 def test_a_picture_gets_the_models_probabilities_and_what_it_saw(served, tiny_classifier, pictures):
     from fmnist_utils.data import load_image_file
 
-    scores, seen, note = Client(served, verbose=False).predict(
+    scores, seen, note, message = Client(served, verbose=False).predict(
         handle_file(str(pictures / "ankle_boot.png")), api_name="/classify_picture"
     )
     expected = deploy.keras_predictor(tiny_classifier)(
@@ -90,14 +94,16 @@ def test_a_picture_gets_the_models_probabilities_and_what_it_saw(served, tiny_cl
     assert confidences[_top_class(scores)] == pytest.approx(float(expected.max()), abs=1e-5)
     assert np.asarray(_picture(seen)).shape == (224, 224, 3)
     assert note == ""
+    assert message == ""
 
 
 @pytest.mark.parametrize("name", ["sixteen_bit.png", "transparent.png"])
 def test_sixteen_bit_and_transparent_pictures_are_classified(served, pictures, name):
-    scores, _, _ = Client(served, verbose=False).predict(
+    scores, _, _, message = Client(served, verbose=False).predict(
         handle_file(str(pictures / name)), api_name="/classify_picture"
     )
     assert _top_class(scores) in CLASS_NAMES
+    assert message == ""
 
 
 @pytest.mark.parametrize(
@@ -110,24 +116,52 @@ def test_sixteen_bit_and_transparent_pictures_are_classified(served, pictures, n
     ],
 )
 def test_a_bad_upload_gets_the_same_clear_message_as_classify_image(served, pictures, name, message):
-    from gradio_client.exceptions import AppError
+    """The message is an output of the page (it stays until the next answer), not a pop-up
+    that vanishes; the scores and the picture are emptied, so no earlier answer stays beside it."""
+    client = Client(served, verbose=False)
+    client.predict(handle_file(str(pictures / "ankle_boot.png")), api_name="/classify_picture")
+    scores, seen, note, shown = client.predict(
+        handle_file(str(pictures / name)), api_name="/classify_picture"
+    )
+    assert shown.startswith("**Not classified.** ")
+    assert re.search(message, _unescaped(shown.removeprefix("**Not classified.** ")))
+    assert not scores  # The label emptied (the client reads it as {}) ...
+    assert (seen, note) == ("", "")  # ... and the picture too.
 
-    with pytest.raises(AppError, match=message):
-        Client(served, verbose=False).predict(handle_file(str(pictures / name)), api_name="/classify_picture")
+
+def _unescaped(markdown: str) -> str:
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def test_a_message_keeps_a_file_name_as_it_is(tiny_classifier, tmp_path):
+    """Markdown would read my_shirt_2_.png's underscores as italics: they are escaped."""
+    (tmp_path / "my_*shirt*_2_.png").write_text("not a picture")
+    scores, seen, note, message = demo.page_answer(
+        lambda: (*demo.classify_upload(tiny_classifier, tmp_path / "my_*shirt*_2_.png"), "")
+    )
+    assert message.startswith("**Not classified.** my\\_\\*shirt\\*\\_2\\_.png: not an image file")
+    assert not scores
+    assert (seen, note) == ("", "")
+
+
+def test_no_file_chosen_is_explained_in_the_message_line(served):
+    scores, seen, note, message = Client(served, verbose=False).predict(None, api_name="/classify_picture")
+    assert message == "**Not classified.** Choose a picture file first (PNG, JPEG, ...)."
+    assert not scores
+    assert (seen, note) == ("", "")
 
 
 def test_a_test_image_is_classified_with_its_true_class(served):
-    scores, _, note = Client(served, verbose=False).predict(3, api_name="/classify_test_image")
+    scores, _, note, _ = Client(served, verbose=False).predict(3, api_name="/classify_test_image")
     assert _top_class(scores) in CLASS_NAMES
     assert note.startswith("True class: **")
     assert note.removeprefix("True class: **").rstrip("*") in CLASS_NAMES
 
 
 def test_a_test_image_index_out_of_range_is_explained(served):
-    from gradio_client.exceptions import AppError
-
-    with pytest.raises(AppError, match=r"index must lie in 0\.\.49, got 50"):
-        Client(served, verbose=False).predict(50, api_name="/classify_test_image")
+    scores, _, _, message = Client(served, verbose=False).predict(50, api_name="/classify_test_image")
+    assert "index must lie in 0..49, got 50" in message
+    assert not scores
 
 
 def test_uploads_over_the_limit_are_refused_before_the_model(served, tmp_path):
@@ -166,7 +200,7 @@ def test_a_crash_in_the_page_is_not_mistaken_for_a_prediction(
         result = demo.load_test(app.local_url, [pictures / "ankle_boot.png"], requests=2, clients=1)
     finally:
         app.close()
-    assert result.answers == {"ankle_boot.png": {"message": 2}}
+    assert result.answers == {"ankle_boot.png": {"error": 2}}
 
 
 def test_a_request_that_gets_no_answer_is_a_failure_with_its_reason(tmp_path, pictures):
@@ -208,14 +242,101 @@ def test_on_binder_the_page_is_served_under_jupyterhubs_proxy(monkeypatch):
     assert demo._binder_root(7860) is None
 
 
-def test_make_demo_says_which_notebook_to_run_when_no_model_was_saved(tmp_path, monkeypatch, capsys):
+def test_make_demo_names_the_models_it_looks_for_and_how_to_make_one(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("FMNIST_WORK_DIR", str(tmp_path))
     with pytest.raises(SystemExit):
         demo.main([])
-    assert "run notebook 03 (or 05) first, or pass --model" in capsys.readouterr().err
+    error = capsys.readouterr().err
+    for name in [
+        "improved_cnn.keras",
+        "baseline_cnn.keras",
+        "improved_cnn_quick.keras",
+        "baseline_cnn_quick.keras",
+    ]:
+        assert name in error
+    assert "Run notebook 03" in error
+    assert "FMNIST_QUICK=1" in error
+    assert "Or pass --model FILE.keras" in error
     with pytest.raises(SystemExit):
         demo.main(["--model", str(tmp_path / "mine.keras")])
-    assert f"{tmp_path / 'mine.keras'} not found: check the path." in capsys.readouterr().err
+    assert "mine.keras not found: check the path." in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("quick", ["0", "1"], ids=["full mode", "quick mode set"])
+def test_make_demo_takes_a_full_runs_model_first_then_a_quick_one(tmp_path, monkeypatch, quick):
+    monkeypatch.setenv("FMNIST_WORK_DIR", str(tmp_path))
+    monkeypatch.setenv("FMNIST_QUICK", quick)
+    models = tmp_path / "models"
+    models.mkdir()
+    order = [
+        "improved_cnn.keras",
+        "baseline_cnn.keras",
+        "improved_cnn_quick.keras",
+        "baseline_cnn_quick.keras",
+    ]
+    for name in reversed(order):  # The worst first: each better one then takes over.
+        (models / name).touch()
+        assert demo.find_model() == models / name
+    assert "quick-mode model" in demo._describe(models / "baseline_cnn_quick.keras")
+    assert "weaker" in demo._describe(models / "baseline_cnn_quick.keras")
+    assert "quick" not in demo._describe(models / "improved_cnn.keras")
+
+
+def test_make_demo_starts_without_tensorflows_log_lines(tiny_classifier, real_data_dir, tmp_path):
+    """``python -m fmnist_utils.demo`` in a fresh process: its standard error stays empty."""
+    (tmp_path / "models").mkdir()
+    tiny_classifier.save(tmp_path / "models" / "baseline_cnn_quick.keras")
+    env = {**os.environ, "FMNIST_WORK_DIR": str(tmp_path), "FMNIST_DATA_DIR": str(real_data_dir)}
+    env.pop("TF_CPP_MIN_LOG_LEVEL", None)  # As in a student's terminal.
+    env["PYTHONUNBUFFERED"] = "1"  # Each line as it is printed.
+    command = [sys.executable, "-m", "fmnist_utils.demo", "--port", str(_free_port())]
+    with subprocess.Popen(
+        command, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as process:
+        try:
+            lines = []
+            for line in process.stdout:  # Until the page is up.
+                lines.append(line)
+                if "Running on local URL" in line:
+                    break
+        finally:
+            process.terminate()
+            _, error = process.communicate(timeout=60)
+    assert any(
+        line.startswith("Serving models/baseline_cnn_quick.keras: a quick-mode model") for line in lines
+    )
+    assert any("Running on local URL" in line for line in lines), (lines, error)
+    for noise in ["oneDNN", "cuInit", "cuda", "absl::InitializeLog", "cpu_feature_guard"]:
+        assert noise not in error, error
+
+
+def test_the_page_uses_grad_cam_maps_of_at_least_7x7(monkeypatch):
+    """The improved CNN's last maps are 3x3: the page takes its 7x7 ones (relu2_2)."""
+    from fmnist_utils import models
+
+    improved = models.build_improved_cnn()
+    assert demo.cam_layer(improved) == "relu2_2"
+    assert demo.cam_layer(models.build_baseline_cnn()) == "relu2"  # Already 14x14.
+    used = []
+    monkeypatch.setattr(
+        demo, "grad_cam", lambda model, image, layer_name: used.append(layer_name) or np.zeros((28, 28))
+    )
+    demo.explain(improved, np.zeros((28, 28), np.uint8))
+    assert used == ["relu2_2"]
+
+
+def test_notebook_06_leaves_its_demo_running_after_run_all():
+    """After Run All the page shown inline still answers: no later cell stops its server
+    (``app.close()``, ``gradio.close_all()``, or another ``demo.launch``, which stops it first)."""
+    import json
+
+    from helpers import SOLUTIONS_DIR
+
+    cells = json.loads((SOLUTIONS_DIR / "06_from_notebook_to_app.ipynb").read_text())["cells"]
+    code = ["".join(cell["source"]) for cell in cells if cell["cell_type"] == "code"]
+    (launched,) = [index for index, source in enumerate(code) if "demo.launch(" in source]
+    for source in code[launched + 1 :]:
+        assert not re.search(r"\.close\(|close_all\(|demo\.launch\(", source), source
 
 
 def test_the_page_in_chromium_shows_a_prediction_and_a_bad_files_message(
@@ -254,6 +375,10 @@ def test_the_page_in_chromium_shows_a_prediction_and_a_bad_files_message(
             page.locator("input[type=file]").set_input_files(str(pictures / "notes.png"))
             page.get_by_role("button", name="Classify the picture").click()
             message = page.get_by_text("notes.png: not an image file that can be read")
+            sync_api.expect(message).to_be_visible()
+            sync_api.expect(picture).to_have_count(0)  # The previous answer is gone ...
+            sync_api.expect(answer).to_have_count(0)
+            page.wait_for_timeout(12_000)  # ... and the message stays (a pop-up goes after 10 s).
             sync_api.expect(message).to_be_visible()
             page.screenshot(path=str(tmp_path / "demo-error.png"))
         finally:
