@@ -228,6 +228,10 @@ class RunConfig:
             return Path(folder)
         return self.work_dir / folder / self._run_name(name)
 
+    def shown_path(self, path: str | os.PathLike[str]) -> str:
+        """``path`` as a notebook prints it, without the machine's own folders (:func:`shown_path`)."""
+        return shown_path(path)
+
     def _run_name(self, name: str) -> str:
         if not name or any(separator in name for separator in ("/", "\\")):
             raise ValueError(f"name must be a plain file name without folders, got {name!r}.")

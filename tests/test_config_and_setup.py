@@ -272,7 +272,7 @@ def test_shown_path_leaves_out_the_machines_folders(tmp_path, monkeypatch, worki
     monkeypatch.setenv("HOME", str(tmp_path))
     (tmp_path / working).mkdir(parents=True)
     monkeypatch.chdir(tmp_path / working)
-    assert shown_path(tmp_path / target) == shown
+    assert shown_path(tmp_path / target) == shown == get_config().shown_path(tmp_path / target)
 
 
 def test_describe_names_the_work_folder_as_the_notebook_sees_it(tmp_path, monkeypatch):

@@ -72,7 +72,7 @@ exercise_02_3 = _open_ended(
     "a filter for diagonal edges",
     [
         "has a 3 x 3 filter whose values rise from one corner to the opposite one (and sum to about 0);",
-        "shows the response as an image with a diverging colour map (positive and negative);",
+        "shows the response as an image whose colour scale is centred on zero, with a colour bar;",
         "names the parts of the sneaker that light up, with their sign, and why (where the shoe lies);",
         "compares with the horizontal or vertical filter of the notebook.",
     ],
