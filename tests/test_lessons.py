@@ -101,3 +101,19 @@ def test_each_lesson_is_asserted_in_both_modes(name, lesson):
     assert lesson in source
     statement = next(line for line in source.splitlines() if lesson in line)
     assert "config.quick" not in statement
+
+
+#: Folders that are one machine's own: a checkout, a home folder, a Windows drive.
+MACHINE_FOLDER = re.compile(r"(/home/|/Users/|/work/|/root/|/content/|[A-Z]:\\)")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem[:2])
+def test_committed_outputs_show_no_machine_folder(path):
+    """Saved outputs read the same on every machine: no author's checkout path (issue 30)."""
+    checkout = str(SOLUTIONS_DIR.parent)
+    found = []
+    for cell in nbformat.read(path, as_version=4).cells:
+        for output in cell.get("outputs", []):
+            text = output.get("text", "") + str(output.get("data", {}).get("text/plain", ""))
+            found += [line for line in text.splitlines() if checkout in line or MACHINE_FOLDER.search(line)]
+    assert found == []

@@ -63,6 +63,8 @@ def test_rewrite_writes_the_measured_time_and_the_course_total():
     )
     with pytest.raises(KeyError, match="no full-mode time for notebook 03"):
         stated_time(measurements, "03", "full")
+    unmeasured = "<!-- time:03:full -->5 s<!-- /time -->"
+    assert rewrite(unmeasured, measurements) == unmeasured  # Left for disagreements() to name.
 
 
 def test_every_notebook_is_measured_in_both_modes():
