@@ -58,7 +58,7 @@ def overlay(image: np.ndarray, heatmap: np.ndarray, *, scale: int = 8) -> np.nda
         An RGB ``uint8`` picture ``(28 * scale, 28 * scale, 3)``.
     """
     gray = np.repeat(image[..., np.newaxis] / 255.0, 3, axis=-1)
-    heat = matplotlib.colormaps["jet"](heatmap)[..., :3]
+    heat = matplotlib.colormaps["inferno"](heatmap)[..., :3]  # Lighter where hotter: reads in grayscale.
     blended = np.uint8(255 * (0.6 * gray + 0.4 * heat))
     return np.kron(blended, np.ones((scale, scale, 1), dtype=np.uint8))
 

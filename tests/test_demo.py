@@ -221,8 +221,18 @@ def test_overlay_is_the_image_blown_up_with_the_heatmap_on_top():
     assert picture.shape == (56, 56, 3)
     assert picture.dtype == np.uint8
     assert (picture[:2, :2] == picture[0, 0]).all()  # One pixel, one 2x2 block.
-    assert picture[0, 0, 0] > picture[0, 0, 2]  # Hot: red in the jet colour map.
-    assert picture[2, 2, 2] > picture[2, 2, 0]  # Cold: blue.
+    assert picture[0, 0, 0] > picture[0, 0, 2]  # Hot: yellow in the inferno colour map ...
+    assert (picture[2, 2] < 10).all()  # ... cold: black.
+
+
+def test_the_overlay_reads_in_grayscale():
+    """Hot must be lighter than cold for a reader without colour (jet's ends are both dark)."""
+    image = np.full((28, 28), 128, np.uint8)
+    heatmap = np.tile(np.linspace(0.0, 1.0, 28), (28, 1))
+    picture = demo.overlay(image, heatmap, scale=1).astype(float)
+    lightness = picture @ np.array([0.2126, 0.7152, 0.0722])  # Rec. 709 luma.
+    assert np.all(np.diff(lightness[0]) >= 0)
+    assert lightness[0, -1] - lightness[0, 0] > 60
 
 
 def test_on_binder_the_page_is_served_under_jupyterhubs_proxy(monkeypatch):
