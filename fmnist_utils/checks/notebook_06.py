@@ -53,7 +53,8 @@ exercise_06_2 = _open_ended(
         "converts the SavedModel twice more: calibrated on 20 images of one class, and on 20 blank images;",
         "measures their test accuracy and agreement with the float model, next to the table's int8 row;",
         "explains both: what the calibration measures (each activation's range), why one class can be "
-        "enough, and why blank images, which light up nothing, leave the model at chance level.",
+        "enough, and why blank images collapse the input's range to almost zero, so that every "
+        "picture reads as blank.",
     ],
 )
 
