@@ -11,6 +11,10 @@ Notebooks use it like this::
     config = fmnist_utils.setup(seed=42)            # returns get_config()
     train_images, train_labels = config.subset(train_images, train_labels)
     epochs = config.epochs(15)                      # 15 in full mode, 3 in quick mode
+
+A lesson whose point needs other sizes says so where it trains: notebook 03 keeps all its
+epochs on fewer images (``subset(..., quick_size=4_000)``), notebook 05 gives its final
+model three times its comparison's epochs (``epochs(12, quick=6)``).
 """
 
 from __future__ import annotations
