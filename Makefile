@@ -115,8 +115,8 @@ test: $(VENV)/.installed-dev  ## Lint, package tests, every notebook under nbval
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=1800 tests $(NOTEBOOKS)
 
-stacks: $(VENV)/.installed-dev  ## The same suite on the lowest declared versions and on Colab's (nox).
-	$(BIN)/nox -s lowest colab
+stacks: $(VENV)/.installed-dev  ## The same suite on the lowest declared versions: Colab's TensorFlow and Keras (nox).
+	$(BIN)/nox -s lowest
 
 lint: $(VENV)/.installed-dev  ## Ruff, lint and format check.
 	$(BIN)/ruff check .

@@ -1,15 +1,16 @@
 """The test suite on each stack the course claims, one nox session per stack.
 
     nox -s tests     the newest releases (a plain install of requirements-dev.txt)
-    nox -s lowest    every declared floor, exactly (.ci/lowest.txt)
-    nox -s colab     Colab's TensorFlow, Keras and NumPy (.ci/colab.txt)
+    nox -s lowest    every declared floor, exactly (.ci/lowest.txt): Colab's TensorFlow and Keras
+    nox -s colab     Colab's TensorFlow, Keras and NumPy together (.ci/colab.txt; not run by CI:
+                     its TensorFlow and Keras are the floors, its NumPy the newest stack's)
 
 Each session installs requirements-dev.txt and the package into its own virtual environment
 (.nox/SESSION) under its constraints, then runs the Makefile's ``test`` target in that
 environment (``make test VENV=.nox/SESSION``), so every stack runs exactly what ``make test``
 runs. FMNIST_QUICK and FMNIST_DATA_DIR pass through, as with make:
 
-    FMNIST_QUICK=1 FMNIST_DATA_DIR=/path/to/fashion-mnist nox -s lowest colab
+    FMNIST_QUICK=1 FMNIST_DATA_DIR=/path/to/fashion-mnist nox -s lowest
 
 Arguments after ``--`` run pytest on them instead of the whole suite
 (``nox -s lowest -- tests/test_training.py``); ``--install-only`` installs and stops, and

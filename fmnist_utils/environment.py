@@ -18,8 +18,8 @@ __all__ = [
 ]
 
 DEFAULT_SEED = 42
-MIN_TENSORFLOW = (2, 16)  # The first release that comes with Keras 3.
-MIN_KERAS = (3, 3)  # Before 3.3, BackupAndRestore does not resume a run (see pyproject.toml).
+MIN_TENSORFLOW = (2, 20)  # Colab's, the lowest the suite runs on (see pyproject.toml).
+MIN_KERAS = (3, 10)  # Colab's; before 3.3, BackupAndRestore does not even resume a run.
 _GPU_UNUSED = (
     "This machine has an NVIDIA driver, but TensorFlow found no GPU and will train on the CPU "
     "(TensorFlow's CUDA messages, if it wrote any, are above). On Linux, "

@@ -171,9 +171,9 @@ def test_setup_rejects_bad_seed():
 @pytest.mark.parametrize(
     ("tensorflow_version", "keras_version", "message"),
     [
-        ("2.15.1", "3.3.0", r"TensorFlow 2\.15\.1 \(need 2\.16"),
+        ("2.19.1", "3.10.0", r"TensorFlow 2\.19\.1 \(need 2\.20"),
         ("2.20.0", "2.15.0", r"Keras 2\.15\.0"),
-        ("2.16.1", "3.2.1", r"Keras 3\.2\.1 \(need 3\.3 or newer"),  # BackupAndRestore does not resume.
+        ("2.20.0", "3.9.2", r"Keras 3\.9\.2 \(need 3\.10 or newer"),
     ],
 )
 def test_old_versions_are_refused_with_a_fix(tensorflow_version, keras_version, message):
@@ -183,7 +183,7 @@ def test_old_versions_are_refused_with_a_fix(tensorflow_version, keras_version, 
 
 
 @pytest.mark.parametrize(
-    ("tensorflow_version", "keras_version"), [("2.16.1", "3.3.0"), ("2.21.0rc1", "3.13.2")]
+    ("tensorflow_version", "keras_version"), [("2.20.0", "3.10.0"), ("2.21.0rc1", "3.13.2")]
 )
 def test_current_versions_pass(tensorflow_version, keras_version):
     check_versions(tensorflow_version, keras_version)

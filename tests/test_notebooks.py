@@ -1,8 +1,9 @@
 """The notebooks as a student meets them: a clean Setup cell, cells run twice, any working folder.
 
-nbval (``make test``) runs every notebook once, from ``notebooks/``. These tests start the
-kernels in an empty folder elsewhere and run each code cell twice in a row, as a student
-who presses Shift+Enter twice does, in quick mode.
+nbval (``make test``) runs every notebook with the course's plugin (``tools/nbval_twice.py``):
+each kernel starts in an empty folder elsewhere and each code cell runs twice in a row, as a
+student who presses Shift+Enter twice does. These tests check that plugin and what nbval
+cannot see (the Setup cell's standard error, the committed outputs).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import struct
 import subprocess
 import sys
 import tempfile
+from pathlib import Path
+from xml.etree import ElementTree
 
 import nbformat
 import pytest
@@ -169,53 +172,72 @@ def test_setup_cell_prints_the_report_and_nothing_on_stderr(tmp_path):
     assert re.match(r"Python \S+, TensorFlow \S+, Keras \S+\nDevices: CPU:0", report), report
 
 
-def _twice(notebook):
-    """Each code cell twice in a row, except those tagged run-once; remember which cell is which."""
-    cells, origin = [], []
-    for index, cell in enumerate(notebook.cells):
-        if cell.cell_type != "code":
-            continue
-        runs = 1 if RUN_ONCE in cell.metadata.get("tags", []) else 2
-        for _ in range(runs):
-            cells.append(nbformat.v4.new_code_cell(cell.source, metadata=cell.metadata))
-            origin.append(index)
-    doubled = nbformat.v4.new_notebook(cells=cells, metadata=notebook.metadata)
-    return doubled, origin
+def _notebook(path: Path, *cells: tuple[str, list[str], str]) -> None:
+    """Write a notebook of code cells: (source, tags, saved stdout)."""
+    notebook = nbformat.v4.new_notebook(
+        metadata={"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"}}
+    )
+    for number, (source, tags, saved) in enumerate(cells, start=1):
+        cell = nbformat.v4.new_code_cell(source, metadata={"tags": tags}, execution_count=number)
+        if saved:
+            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=saved)]
+        notebook.cells.append(cell)
+    nbformat.write(notebook, path)
 
 
-def _text(outputs: list) -> dict[str, str]:
-    """What nbval compares in a NBVAL_CHECK_OUTPUT cell: each stream (however it was split
-    into outputs) and the plain-text results."""
-    text: dict[str, str] = {}
-    for output in outputs:
-        if output.output_type == "stream":
-            text[output.name] = text.get(output.name, "") + output.text
-        elif output.output_type in ("execute_result", "display_data") and "image/png" not in output.data:
-            text["result"] = text.get("result", "") + output.data.get("text/plain", "")
-    return text
+def _nbval(folder: Path, *extra: str, **env: str) -> dict[str, str]:
+    """Run nbval with the course's plugin (tools/nbval_twice.py) on ``folder``'s notebooks:
+    ``{test id: outcome}``, where outcome is "passed", "failed: ..." or "error: ..."."""
+    report = folder / "report.xml"
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-p",
+        "tools.nbval_twice",
+        "--nbval-lax",
+        "--nbval-current-env",
+    ]
+    command += ["-p", "no:cacheprovider", f"--junitxml={report}", "--rootdir", str(folder), *extra]
+    command += sorted(str(path) for path in folder.glob("*.ipynb"))
+    environment = os.environ | {"PYTHONPATH": str(SOLUTIONS_DIR.parent)} | env
+    subprocess.run(command, cwd=folder, env=environment, capture_output=True, text=True, check=False)
+    outcomes = {}
+    for case in ElementTree.parse(report).iter("testcase"):
+        name = f"{Path(case.get('file') or case.get('classname')).stem}::{case.get('name')}"
+        problems = [
+            f"{child.tag}: {child.get('message')}" for child in case if child.tag in ("failure", "error")
+        ]
+        outcomes[name] = problems[-1] if problems else "passed"
+    return outcomes
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem[:2])
-def test_every_cell_runs_twice_from_any_folder(path, real_data_dir, tmp_path):
-    """Shift+Enter twice on every cell, with JupyterLab started in another folder (quick mode).
-
-    No cell fails; every NBVAL_CHECK_OUTPUT cell prints, both times, what the committed
-    notebook shows; the notebook's own assert cells pass; nothing is written to the
-    working folder (models and logs go to the course's folder, config.work_dir).
-    """
-    notebook = nbformat.read(path, as_version=4)
-    doubled, origin = _twice(notebook)
-    elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
-    _execute(doubled, elsewhere, FMNIST_QUICK="1", FMNIST_DATA_DIR=str(real_data_dir.resolve()))
-
-    first_setup = next(cell for cell in doubled.cells if _is_setup(cell))
-    assert _stderr(first_setup.outputs) == "", "the Setup cell must not show TensorFlow's log"
-    for cell, index in zip(doubled.cells, origin, strict=True):
-        committed = notebook.cells[index]
-        if "NBVAL_CHECK_OUTPUT" in committed.source:
-            assert _text(cell.outputs) == _text(committed.outputs), f"cell {index}:\n{committed.source[:300]}"
-    assert sorted(os.listdir(elsewhere)) == [], "the notebook wrote into the working folder"
+def test_nbval_runs_every_cell_twice_from_an_empty_folder(tmp_path):
+    """The plugin that makes make test's one nbval run a Shift+Enter-twice run from elsewhere:
+    a cell runs twice unless tagged run-once, a NBVAL_CHECK_OUTPUT cell must print its saved
+    output both times, and a notebook that writes into its working folder fails."""
+    _notebook(
+        tmp_path / "good.ipynb",
+        ('runs = globals().get("runs", 0) + 1', [], ""),
+        ('once = globals().get("once", 0) + 1', [RUN_ONCE], ""),
+        ("assert (runs, once) == (2, 1), (runs, once)", [], ""),
+        ("# NBVAL_CHECK_OUTPUT\nimport os\nprint(os.listdir())", [], "[]\n"),  # Not the notebook's folder.
+    )
+    _notebook(
+        tmp_path / "prints.ipynb",
+        ('# NBVAL_CHECK_OUTPUT\nn = globals().get("n", 0) + 1\nprint(n)', [], "1\n"),
+    )
+    _notebook(tmp_path / "writes.ipynb", ('open("model.keras", "w").write("weights")', [], ""))
+    outcomes = _nbval(tmp_path)
+    assert {name: outcome for name, outcome in outcomes.items() if name.startswith("good")} == {
+        f"good::Cell {number}": "passed" for number in range(4)
+    }
+    assert outcomes["prints::Cell 0"].startswith("failure"), outcomes
+    assert "wrote into the working folder: ['model.keras']" in outcomes["writes::Cell 0"], outcomes
+    # FMNIST_NBVAL_ONCE=1: nbval's own behaviour, each cell once in the notebook's folder.
+    once = _nbval(tmp_path, FMNIST_NBVAL_ONCE="1")
+    assert once["good::Cell 2"].startswith("failure"), once
+    assert once["prints::Cell 0"] == "passed", once
 
 
 def test_run_once_cells_say_why():
