@@ -360,3 +360,28 @@ def test_training_profile_quick_setting(real_data_dir):
         assert part in output
     conv2 = next(line for line in output.splitlines() if line.startswith("| conv2 (Conv2D) |"))
     assert "| 21.68 |" in conv2  # 3 x 7.2 MFLOP forward, for training.
+
+
+def test_suite_time_sums_each_file_and_notebook_from_the_junit_report(tmp_path):
+    suite_time = load_benchmark("suite_time")
+    report = tmp_path / "report.xml"
+    report.write_text(
+        '<testsuites><testsuite name="pytest">'
+        '<testcase classname="tests.test_grading" name="test_round_trip" time="80.5" />'
+        '<testcase classname="tests.test_grading" name="test_late" time="9.5" />'
+        '<testcase classname="solutions.03_training.ipynb" name="Cell 6" time="16.25" />'
+        '<testcase classname="tests.test_plots" name="test_one" time="0.75">'
+        '<skipped message="no" /></testcase>'
+        "</testsuite></testsuites>"
+    )
+    cases = suite_time.read_junit(report)
+    assert [case["outcome"] for case in cases] == ["passed", "passed", "passed", "skipped"]
+    assert suite_time.per_file(cases) == [
+        {"file": "tests/test_grading.py", "tests": 2, "seconds": 90.0},
+        {"file": "solutions/03_training.ipynb", "tests": 1, "seconds": 16.25},
+        {"file": "tests/test_plots.py", "tests": 1, "seconds": 0.75},
+    ]
+    printed = suite_time.report(cases, wall_seconds=120.0)
+    assert printed.startswith("4 tests, 107.0 s in tests, 120.0 s wall")
+    assert "| tests/test_grading.py | 2 | 90.0 | 84% |" in printed
+    assert "     80.5 s  tests/test_grading.py::test_round_trip" in printed
