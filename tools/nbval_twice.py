@@ -15,6 +15,7 @@ notebook's folder (nbval's own behaviour).
 
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 import tempfile
@@ -42,8 +43,11 @@ def pytest_configure(config: pytest.Config) -> None:
     run_once = plugin.IPyNbCell.runtest
 
     def runtest_twice(cell: plugin.IPyNbCell) -> None:
+        saved = copy.deepcopy(cell.cell.outputs)
         run_once(cell)
         if RUN_ONCE not in cell.cell.metadata.get("tags", []):
+            # nbval merges the saved stream outputs in place when it compares: start afresh.
+            cell.cell.outputs = saved
             run_once(cell)  # Shift+Enter again: it must not fail, nor print something else.
 
     runtest_twice.twice = True
