@@ -52,6 +52,9 @@ BASE = {
     "weight_decay": 0.0,
 }
 
+#: The recipe of notebook 05 since issue 20 (``training.IMPROVED_RECIPE``), as a candidate.
+R12 = {"arch": "pool_first_32_64x2_128x2", "batch_size": 256, "learning_rate": 4e-3, "epochs": 12}
+
 CANDIDATES = {
     "improved10": {"arch": "improved", "epochs": 10},
     "pf": {},
@@ -100,6 +103,11 @@ CANDIDATES = {
         "dropout": 0.25,
         "translation": 0.1,
     },
+    # Issue 31: more epochs, wider blocks, shifts, for a 10-minute budget.
+    "deep_shift24": {**R12, "epochs": 24, "translation": 0.08},
+    "wd16": {**R12, "arch": "pool_first_32_96x2_192x2", "epochs": 16},
+    "wd_shift16": {**R12, "arch": "pool_first_32_96x2_192x2", "epochs": 16, "translation": 0.08},
+    "wd_shift20": {**R12, "arch": "pool_first_32_96x2_192x2", "epochs": 20, "translation": 0.08},
     "pf_sgd": {"optimizer": "sgd", "learning_rate": 0.1},
     "pf_adamw": {"optimizer": "adamw", "weight_decay": 5e-4},
 }
@@ -145,7 +153,7 @@ def optimizer(settings: dict, schedule):
     return keras.optimizers.Adam(schedule, **ema)
 
 
-def run(name: str, seed: int = 42) -> None:
+def run(name: str, seed: int = 42, save: str | None = None) -> None:
     import keras
     import numpy as np
 
@@ -180,6 +188,9 @@ def run(name: str, seed: int = 42) -> None:
     seconds = time.perf_counter() - start
     plain = predict_probabilities(model, validation_images)
     flipped = predict_probabilities(model, validation_images, flip_average=True)
+    if save:  # For ensembles: average the saved probabilities of several runs.
+        os.makedirs(save, exist_ok=True)
+        np.save(os.path.join(save, f"{name}_seed{seed}.npy"), flipped)
     curve = " ".join(
         f"{t:.0f}s:{a:.4f}" for t, a in zip(epoch_ends, history.history["val_accuracy"], strict=True)
     )
@@ -197,6 +208,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("names", nargs="*")
     parser.add_argument("--list", action="store_true")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--save", metavar="DIR", help="save the flip-averaged validation probabilities")
     args = parser.parse_args(argv)
     if args.list or not args.names:
         for name, changes in CANDIDATES.items():
@@ -206,7 +218,7 @@ def main(argv: list[str] | None = None) -> None:
     if unknown:
         sys.exit(f"unknown candidates {unknown}: see --list")
     for name in args.names:
-        run(name, args.seed)
+        run(name, args.seed, args.save)
 
 
 if __name__ == "__main__":
