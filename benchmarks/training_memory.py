@@ -84,8 +84,8 @@ def worker(epochs: int, quick: bool, release: bool) -> None:
     builds = [  # Notebook 05's steps, in its order.
         (lambda: models.build_baseline_cnn(), constant),
         (lambda: models.build_baseline_cnn(), cosine),
-        (lambda: recipe.replace(horizontal_flip=False).build_model(), cosine),
-        (lambda: recipe.build_model(), recipe.replace(epochs=epochs)),
+        (lambda: recipe.replace(horizontal_flip=False, translation=0.0).build_model(), cosine),
+        (lambda: recipe.replace(translation=0.0).build_model(), recipe.replace(epochs=epochs)),
     ]
     if quick:
         builds = builds[:1] + builds[-1:]

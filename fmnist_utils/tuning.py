@@ -31,7 +31,7 @@ SEARCH_SPACE: dict[str, tuple] = {
     "learning_rate": (2e-3, 4e-3, 8e-3),
     "label_smoothing": (0.0, 0.1),
     "dropout_rate": (0.0, 0.25),
-    "translation": (0.0, 0.1),
+    "translation": (0.0, 0.08),
 }
 
 

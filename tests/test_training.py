@@ -450,7 +450,7 @@ def test_the_recipes_are_notebook_03s_and_05s():
         "val_loss",
     )
     assert (IMPROVED_RECIPE.epochs, IMPROVED_RECIPE.learning_rate, IMPROVED_RECIPE.schedule) == (
-        12,
+        24,
         4e-3,
         "cosine",
     )
@@ -461,6 +461,7 @@ def test_the_recipes_are_notebook_03s_and_05s():
     )
     assert BASELINE_RECIPE.build_model().count_params() == 421_642  # Notebook 02's baseline.
     assert IMPROVED_RECIPE.build_model().count_params() == 289_962
+    assert (IMPROVED_RECIPE.horizontal_flip, IMPROVED_RECIPE.translation) == (True, 0.08)
 
 
 def test_load_model_errors(tmp_path):
