@@ -644,7 +644,10 @@ def test_train_model_plateau_halves_the_rate(tmp_path, tiny_data):
 
 def test_build_model_follows_the_recipe():
     model = IMPROVED_RECIPE.build_model()
-    assert model.get_layer("augmentation").layers[0].__class__.__name__ == "RandomFlip"
+    assert [type(layer).__name__ for layer in model.get_layer("augmentation").layers] == [
+        "RandomTranslation",
+        "RandomFlip",
+    ]  # The recipe's shifts and flips.
     assert model.get_layer("dropout").rate == IMPROVED_RECIPE.dropout_rate
     assert model.get_layer("conv3_1").filters == IMPROVED_RECIPE.filters[2]
     assert "conv3_2" in [layer.name for layer in model.layers]  # convs_per_block (1, 2, 2).
