@@ -17,7 +17,7 @@ import statistics
 import time
 from collections.abc import Callable
 
-from fmnist_utils._files import FILES, download_fashion_mnist, read_idx_images, verify_file
+from fmnist_utils._files import FILES, download_fashion_mnist, read_idx, verify_file
 from fmnist_utils.data import load_fashion_mnist
 
 TARGET_SECONDS = 1.0
@@ -51,7 +51,7 @@ def main() -> None:
     def parse_all() -> None:
         for spec in specs:
             if spec.kind == "images":
-                read_idx_images(folder / spec.name, spec.count)
+                read_idx(folder / spec.name, spec.kind, spec.count)
 
     rows = [
         (

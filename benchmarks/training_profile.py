@@ -123,9 +123,7 @@ def _model(name: str, recipe, seed: int):
     """The model ``model_comparison.py`` trains for ``name``."""
     from model_comparison import build_model
 
-    from fmnist_utils import models, training
-
-    return build_model(name, seed, training, models) or recipe.build_model(seed)
+    return build_model(name, seed) or recipe.build_model(seed)
 
 
 def time_fit(name: str, recipe, images, labels, seed: int) -> float:

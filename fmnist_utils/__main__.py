@@ -24,9 +24,28 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # Keep TensorFlow's C++ logs
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
+    arguments = _parser().parse_args(argv)
+    try:
+        if arguments.check:
+            verified = check_local_copy(arguments.data_dir)
+        else:
+            folder = download_fashion_mnist(arguments.data_dir)
+    except DatasetError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    if not arguments.check:
+        print(f"Fashion-MNIST: {len(FILES)} files verified (SHA-256) in {folder}")
+        return 0
+    for key, path in verified.items():
+        print(f"OK {path} ({FILES[key].count:,} {FILES[key].kind}, SHA-256 verified)")
+    folder = next(iter(verified.values())).parent
+    print(f"Fashion-MNIST: {len(verified)} files verified (SHA-256) in {folder}; nothing was downloaded.")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m fmnist_utils", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    download = commands.add_parser(
+    download = parser.add_subparsers(dest="command", required=True).add_parser(
         "download",
         help="make sure a verified copy of Fashion-MNIST is on disk (download it if needed)",
         description=(
@@ -45,33 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="verify the files (the --data-dir folder, else the first folder holding all four) "
         "without downloading anything; exit 1 if any is missing or bad",
     )
-    arguments = parser.parse_args(argv)
-
-    return _check(arguments.data_dir) if arguments.check else _download(arguments.data_dir)
-
-
-def _download(data_dir: str | None) -> int:
-    try:
-        folder = download_fashion_mnist(data_dir)
-    except DatasetError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    print(f"Fashion-MNIST: {len(FILES)} files verified (SHA-256) in {folder}")
-    return 0
-
-
-def _check(data_dir: str | None) -> int:
-    try:
-        verified = check_local_copy(data_dir)
-    except DatasetError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    for key, path in verified.items():
-        spec = FILES[key]
-        print(f"OK {path} ({spec.count:,} {spec.kind}, SHA-256 verified)")
-    folder = next(iter(verified.values())).parent
-    print(f"Fashion-MNIST: {len(verified)} files verified (SHA-256) in {folder}; nothing was downloaded.")
-    return 0
+    return parser
 
 
 if __name__ == "__main__":

@@ -12,22 +12,20 @@ def positive_int(value: object, name: str) -> int:
     return int(value)
 
 
-def positive_number(value: object, name: str, *, alternative: str = "") -> float:
-    """Return ``value`` as a float; raise ``ValueError`` unless it is a number > 0 (not a bool).
+def _is_number(value: object) -> bool:
+    """Whether ``value`` is a Python or NumPy int or float (a bool is not)."""
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
 
-    ``alternative`` names what else is accepted, for the message (e.g. " or a schedule").
-    """
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or value <= 0:
-        raise ValueError(f"{name} must be a positive number{alternative}, got {value!r}.")
+
+def positive_number(value: object, name: str) -> float:
+    """Return ``value`` as a float; raise ``ValueError`` unless it is a number > 0."""
+    if not _is_number(value) or value <= 0:
+        raise ValueError(f"{name} must be a positive number, got {value!r}.")
     return float(value)
 
 
 def fraction(value: object, name: str) -> float:
-    """Return ``value`` as a float; raise ``ValueError`` unless it lies in [0, 1) (not a bool)."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float, np.integer, np.floating))
-        or not 0 <= value < 1
-    ):
+    """Return ``value`` as a float; raise ``ValueError`` unless it is a number in [0, 1)."""
+    if not _is_number(value) or not 0 <= value < 1:
         raise ValueError(f"{name} must be a number in [0, 1), got {value!r}.")
     return float(value)

@@ -1,10 +1,6 @@
-"""Runtime workarounds: memory and threads on small machines, and a TensorFlow leak.
+"""Runtime workarounds: memory and threads on small machines (docs/memory.md), and a TensorFlow leak.
 
-Nothing here changes a result; it keeps a notebook that trains model after model within
-Binder's 1-2 GB (docs/memory.md has the measurements). The course's code calls it in
-one line each: :func:`start_tensorflow` from ``setup()``, :func:`training_callbacks` from
-``fit_model`` and ``run_search``, :func:`after_prediction` from ``predict_probabilities``.
-This is the only module that touches TensorFlow's private code (:func:`_gradient_registry`).
+Nothing here changes a result. The only module that touches TensorFlow's private code.
 """
 
 from __future__ import annotations
@@ -22,8 +18,6 @@ from types import ModuleType
 
 from fmnist_utils._tensorflow_log import quiet_tensorflow
 
-# -- How much of the machine this process may use ------------------------------------
-
 
 def _read_limit(path: Path) -> int | None:
     try:
@@ -34,8 +28,7 @@ def _read_limit(path: Path) -> int | None:
 
 
 def memory_limit_bytes() -> int | None:
-    """The memory this process may use: the smallest of ``MEM_LIMIT`` (JupyterHub, Binder),
-    the container's cgroup limit (v2 or v1) and the physical memory; ``None`` if unknown."""
+    """The smallest of ``MEM_LIMIT`` (Binder), the cgroup limit and the physical memory, or ``None``."""
     limits = []
     mem_limit = os.environ.get("MEM_LIMIT", "").strip()
     if mem_limit.isdigit() and int(mem_limit) > 0:
@@ -50,10 +43,7 @@ def memory_limit_bytes() -> int | None:
 
 
 def cpu_limit() -> int | None:
-    """The CPU cores the container may use (its CFS quota, rounded up); ``None``: no quota.
-
-    Binder's pods see every core of the host (``os.cpu_count()``) but may use a few.
-    """
+    """The CPU cores the container may use (its CFS quota, rounded up); ``None``: no quota."""
     quota = period = None
     try:  # cgroup v2: "max 100000" or "200000 100000".
         quota_text, period_text = Path("/sys/fs/cgroup/cpu.max").read_text().split()
@@ -69,9 +59,6 @@ def cpu_limit() -> int | None:
     return max(1, -(-quota // period))
 
 
-# -- glibc's malloc: fewer pools, free memory handed back ------------------------------
-
-
 def _glibc_function(name: str, argtypes: list) -> Callable[..., int] | None:
     """Return the C library's function ``name`` (returning an ``int``), or ``None`` off glibc."""
     if platform.system() != "Linux":
@@ -84,22 +71,15 @@ def _glibc_function(name: str, argtypes: list) -> Callable[..., int] | None:
     return function
 
 
-#: glibc's ``mallopt`` parameter number for the arena cap (``M_ARENA_MAX`` in ``malloc.h``).
-_M_ARENA_MAX = -8
-#: The pools ``malloc`` keeps on a small machine, instead of up to 8 per core.
-SMALL_MACHINE_MALLOC_ARENAS = 2
+_M_ARENA_MAX = -8  # glibc's mallopt parameter for the arena cap (malloc.h).
+SMALL_MACHINE_MALLOC_ARENAS = 2  # The pools malloc keeps on a small machine, instead of 8 per core.
 
 
 def limit_malloc_arenas(arenas: int = SMALL_MACHINE_MALLOC_ARENAS) -> bool:
-    """Let glibc's ``malloc`` keep at most ``arenas`` pools, as ``MALLOC_ARENA_MAX`` does.
+    """Let glibc's ``malloc`` keep at most ``arenas`` pools (each keeps spare memory); return whether it did.
 
-    glibc gives threads up to 8 pools per core, and memory freed in one pool serves only
-    that pool: TensorFlow's many threads each keep spare memory. Call it before
-    TensorFlow starts its threads. Returns whether the cap is set: not off glibc, and
-    not when ``MALLOC_ARENA_MAX`` is set already (that choice is kept).
+    Not off glibc, nor when ``MALLOC_ARENA_MAX`` is set already; call it before threads start.
     """
-    if isinstance(arenas, bool) or not isinstance(arenas, int) or arenas < 1:
-        raise ValueError(f"arenas must be a positive integer, got {arenas!r}.")
     if "MALLOC_ARENA_MAX" in os.environ:
         return False
     mallopt = _glibc_function("mallopt", [ctypes.c_int, ctypes.c_int])
@@ -107,16 +87,9 @@ def limit_malloc_arenas(arenas: int = SMALL_MACHINE_MALLOC_ARENAS) -> bool:
 
 
 def release_free_memory() -> bool:
-    """Hand ``malloc``'s free pages back to the system (``malloc_trim(0)``); return whether it did.
-
-    Memory freed to ``malloc`` otherwise stays in the process, which stays as large as it
-    ever was. Takes milliseconds; ``False`` when nothing was free or off glibc.
-    """
+    """Hand ``malloc``'s free pages back to the system (``malloc_trim(0)``); return whether it did."""
     malloc_trim = _glibc_function("malloc_trim", [ctypes.c_size_t])
     return malloc_trim is not None and malloc_trim(0) == 1
-
-
-# -- Starting TensorFlow ----------------------------------------------------------------
 
 
 def _limit_threads_to_cpu_quota(tf: ModuleType) -> int:
@@ -134,12 +107,7 @@ def _limit_threads_to_cpu_quota(tf: ModuleType) -> int:
 
 
 def start_tensorflow(small_machine: bool) -> tuple[ModuleType, int, list]:
-    """Import TensorFlow quietly, sized for this machine: ``(tf, threads, devices)``.
-
-    On a small machine ``malloc`` keeps 2 pools (before TensorFlow's threads start);
-    TensorFlow gets one thread per core the container's CPU quota allows; its C++ start-up
-    log lines are held back (:mod:`fmnist_utils._tensorflow_log`).
-    """
+    """Import TensorFlow without its C++ log lines, sized for this machine: ``(tf, threads, devices)``."""
     if small_machine:
         limit_malloc_arenas()
     with quiet_tensorflow():
@@ -160,34 +128,15 @@ class _NoRetracingWarning(logging.Filter):
 
 
 def silence_retracing_warnings(tf: ModuleType) -> None:
-    """Keep TensorFlow's retracing warning out of the notebooks.
-
-    Each Keras model traces its own prediction function, once per batch shape: notebooks
-    that predict with several models (05's comparison and ensemble) and a last, smaller
-    batch trigger TensorFlow's eight-line warning about "expensive" retracing. Here it is
-    expected and costs a fraction of a second; the warning would only alarm a student.
-    """
+    """Keep TensorFlow's warning about retracing (expected and cheap when notebook 05 predicts
+    with several models) out of the notebooks."""
     logger = tf.get_logger()
     if not any(isinstance(existing, _NoRetracingWarning) for existing in logger.filters):
         logger.addFilter(_NoRetracingWarning())
 
 
-# -- TensorBoard from a kernel whose PATH lacks its environment ------------------------
-
-
 def find_tensorboard() -> str | None:
-    """Let ``%tensorboard`` find the ``tensorboard`` program of the kernel's own environment.
-
-    Notebook 03's ``%tensorboard`` magic starts the program ``tensorboard`` from ``PATH``
-    (or from ``TENSORBOARD_BINARY``). A kernel started from a virtual environment that was
-    never activated (``make lab``, VS Code, a registered kernel) has the environment's
-    ``bin/`` off its ``PATH``, and the magic fails with "Could not find `tensorboard`".
-    When ``PATH`` has no ``tensorboard``, point ``TENSORBOARD_BINARY`` at the one next to
-    this Python. Colab and Binder have it on ``PATH`` already; nothing changes there.
-
-    Returns:
-        The program ``%tensorboard`` will start, or ``None`` when there is none to find.
-    """
+    """Let ``%tensorboard`` find ``tensorboard`` from a kernel whose venv's ``bin/`` is not on ``PATH``."""
     chosen = os.environ.get("TENSORBOARD_BINARY") or shutil.which("tensorboard")
     if chosen:
         return chosen
@@ -200,11 +149,8 @@ def find_tensorboard() -> str | None:
     return None
 
 
-# -- TensorFlow's traced-graph leak (tensorflow#97697) ----------------------------------
-
-#: The newest TensorFlow release known to leak (tests/test_training.py checks the installed
-#: one): newer releases are taken to have fixed it, and :class:`TracedGraphRelease` leaves
-#: them alone. Raise it when the test says a newer release still leaks.
+# TensorFlow's traced-graph leak (tensorflow#97697): the newest release known to leak (a test in
+# tests/test_training.py checks the installed one); newer ones are taken to have fixed it.
 LEAKS_UP_TO = (2, 21)
 
 
@@ -223,23 +169,23 @@ def _gradient_registry() -> dict | None:
     return registry if isinstance(registry, dict) else None
 
 
+def major_minor(version: str) -> tuple[int, int]:
+    """``"2.21.0rc1"`` -> ``(2, 21)``."""
+    major, minor = version.split(".")[:2]
+    return int(major), int("".join(c for c in minor if c.isdigit()) or 0)
+
+
 def leaks_traced_graphs(tensorflow_version: str) -> bool:
     """Whether this TensorFlow release is one that keeps every traced training step alive."""
-    major, minor = (
-        int("".join(c for c in part if c.isdigit()) or 0) for part in tensorflow_version.split(".")[:2]
-    )
-    return (major, minor) <= LEAKS_UP_TO
+    return major_minor(tensorflow_version) <= LEAKS_UP_TO
 
 
 class TracedGraphRelease:
     """Free a finished ``fit``'s traced graphs, which TensorFlow keeps forever.
 
-    Keras' training step wraps its gradients in a ``tf.custom_gradient``, which registers
-    a ``CustomGradient-N`` entry in a global table and never removes it; the entry holds
-    the whole traced graph, so every model trained in a process stays in memory (15-75 MiB
-    each) after ``del``, ``gc.collect()`` and ``keras.backend.clear_session()``. The
-    entries are needed only while the step is traced: at the end of training this removes
-    the ones added since it began. The model still trains, predicts and saves (tested).
+    Keras' training step registers a ``CustomGradient-N`` entry, holding the whole traced graph,
+    in a global table and never removes it. The entries are needed only while the step is
+    traced: at the end of training this removes the ones added since it began.
     """
 
     _PREFIX = "CustomGradient-"
@@ -272,21 +218,13 @@ class TracedGraphRelease:
 
     @staticmethod
     def _registry() -> dict | None:
-        import keras
-
-        if keras.backend.backend() != "tensorflow":
-            return None
         import tensorflow as tf
 
         return _gradient_registry() if leaks_traced_graphs(tf.__version__) else None
 
 
 def training_callbacks(small_machine: bool) -> list:
-    """The callbacks that keep a kernel's memory down as it trains model after model.
-
-    The traced-graph release always; on a small machine, the release of free memory after
-    every epoch and at the end of training.
-    """
+    """The traced-graph release; on a small machine also free memory handed back after each epoch."""
     import keras
 
     callbacks = [TracedGraphRelease().callback()]

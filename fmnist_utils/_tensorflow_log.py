@@ -1,15 +1,10 @@
 """Plumbing: start TensorFlow without the C++ log lines it writes to the terminal.
 
-Importing TensorFlow 2.16 to 2.21 on a CPU-only machine writes about ten lines straight to
-the process's standard error (file descriptor 2), below Python, so that Jupyter shows them
-as a red block: absl's ``All log messages before absl::InitializeLog()`` warning, oneDNN,
-``cudart_stub``, ``cpu_feature_guard`` and, when the devices are listed, ``failed call to
-cuInit``. ``TF_CPP_MIN_LOG_LEVEL`` does not reach the lines written before absl's logging
-starts. :func:`quiet_tensorflow` sends file descriptor 2 to a temporary file while
-TensorFlow starts, then shows again every line that is not such a log line, and the CUDA
-errors too when the machine has an NVIDIA driver (a GPU that fails must be seen). A
-fatal error that ends the process while TensorFlow starts leaves the file behind; the next
-start shows its message (:func:`report_crashed_start`).
+Importing TensorFlow writes about ten log lines straight to file descriptor 2, below Python,
+which Jupyter shows as a red block; ``TF_CPP_MIN_LOG_LEVEL`` does not reach those written
+before absl's logging starts. :func:`quiet_tensorflow` sends file descriptor 2 to a
+temporary file while TensorFlow starts, then shows again every line that is not such a log
+line (and CUDA's errors when the machine has an NVIDIA driver: a failing GPU must be seen).
 """
 
 from __future__ import annotations
@@ -22,11 +17,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["LOG_LINE", "has_nvidia_driver", "kept_lines", "quiet_tensorflow", "report_crashed_start"]
-
-#: TensorFlow's C++ log lines: absl's format (TF 2.17 and later) and TensorFlow's own (2.16),
-#: with the level letter captured, plus absl's one-off warning and cpu_feature_guard's second line,
-#: and the two lines LiteRT writes (notebook 06): its CPU delegate and its quantizer's settings.
+# TensorFlow's C++ log lines: absl's format (TF 2.17 and later) and TensorFlow's own (2.16),
+# with the level letter captured, plus absl's one-off warning and cpu_feature_guard's second line,
+# and the two lines LiteRT writes (notebook 06): its CPU delegate and its quantizer's settings.
 LOG_LINE = re.compile(
     r"^(?:(?P<absl>[IWEF])\d{4} [\d:.]+\s+\d+ [\w.-]+:\d+\]"
     r"|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: (?P<tf>[IWEF]) [\w./-]+:\d+\]"
@@ -104,11 +97,10 @@ def _process_is_gone(pid: int) -> bool:
 
 
 def report_crashed_start() -> None:
-    """Show what TensorFlow wrote before it killed an earlier kernel (a fatal error while starting).
+    """Show what TensorFlow wrote before a fatal error ended an earlier kernel as it started.
 
-    A fatal error (``LOG(FATAL)``, a CPU without the instructions TensorFlow needs) ends
-    the process inside :func:`quiet_tensorflow`, before it can write back what it held.
-    The file it held it in stays behind; the next start shows it, then removes it.
+    Such an error (``LOG(FATAL)``) ends the process inside :func:`quiet_tensorflow`, whose
+    file stays behind; the next start shows it, then removes it.
     """
     if os.name != "posix":  # os.kill(pid, 0) would signal the process on Windows.
         return
@@ -134,10 +126,8 @@ def report_crashed_start() -> None:
 def quiet_tensorflow() -> Iterator[None]:
     """Run the block (TensorFlow's import, the first device listing) without TensorFlow's log lines.
 
-    What the block writes to standard error is held back, then written again to
-    ``sys.stderr`` (the notebook) except TensorFlow's own log lines; errors stay visible.
-    Also sets ``TF_CPP_MIN_LOG_LEVEL=2`` (unless set), which hides TensorFlow's later info
-    and warning lines.
+    What the block writes to standard error is held back, then written to ``sys.stderr``
+    but for TensorFlow's log lines. Also sets ``TF_CPP_MIN_LOG_LEVEL=2`` (unless set).
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     report_crashed_start()

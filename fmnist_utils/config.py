@@ -1,20 +1,11 @@
 """Quick mode: the one place that turns ``FMNIST_QUICK=1`` into smaller runs.
 
-Every notebook runs in two modes. The full mode is what students run and what the
-committed outputs show. The quick mode, switched on with the environment variable
-``FMNIST_QUICK=1``, is for CI and for a first look on a slow machine: it trains on a
-small, class-balanced subset for a couple of epochs. Both modes run exactly the same
-code; only the sizes below change.
+The notebooks run the same code in full mode (what the committed outputs show) and quick
+mode (CI, a first look on a slow machine: a small balanced subset, a few epochs)::
 
-Notebooks use it like this::
-
-    config = fmnist_utils.setup(seed=42)            # returns get_config()
+    config = fmnist_utils.setup(seed=42)
     train_images, train_labels = config.subset(train_images, train_labels)
     epochs = config.epochs(15)                      # 15 in full mode, 3 in quick mode
-
-A lesson whose point needs other sizes says so where it trains: notebook 03 keeps all its
-epochs on fewer images (``subset(..., quick_size=4_000)``), notebook 05 gives its final
-model three times its comparison's epochs (``epochs(12, quick=6)``).
 """
 
 from __future__ import annotations
@@ -29,42 +20,23 @@ from pathlib import Path
 import numpy as np
 
 from fmnist_utils import _runtime
-from fmnist_utils._checks import positive_int
 
-__all__ = [
-    "QUICK_ENV_VAR",
-    "SMALL_MACHINE_BYTES",
-    "SMALL_MACHINE_EVAL_BATCH",
-    "SMALL_MACHINE_MALLOC_ARENAS",
-    "SMALL_MACHINE_SHUFFLE_BUFFER",
-    "WORK_DIR_ENV_VAR",
-    "RunConfig",
-    "default_work_dir",
-    "get_config",
-    "quick_mode",
-    "shown_path",
-]
+__all__ = ["shown_path"]
 
 QUICK_ENV_VAR = "FMNIST_QUICK"
-#: Names the folder where the notebooks keep what they write (see :func:`default_work_dir`).
-WORK_DIR_ENV_VAR = "FMNIST_WORK_DIR"
+WORK_DIR_ENV_VAR = "FMNIST_WORK_DIR"  # The folder the notebooks write to (default_work_dir).
 
-#: Sizes used in quick mode (the only numbers that differ between the modes).
+# Sizes used in quick mode (the only numbers that differ between the modes).
 QUICK_TRAIN_SIZE = 8_000
 QUICK_TEST_SIZE = 1_000
 QUICK_MAX_EPOCHS = 3
 QUICK_MAX_TRIALS = 2
 
-#: Below this much memory (Binder gives 1-2 GB) the notebooks choose smaller settings:
+# Below this much memory (Binder gives 1-2 GB) the notebooks choose smaller settings:
+# these evaluation batches, this shuffle buffer and this many malloc arenas (_runtime).
 SMALL_MACHINE_BYTES = 3 * 2**30
-#: ... evaluation and prediction batches of this size instead of 512 (same results,
-#: about 60 MB less at the peak) ...
 SMALL_MACHINE_EVAL_BATCH = 128
-#: ... and a training shuffle buffer of this many images instead of the whole training
-#: set (about 34 MB less with 54,000 images; the shuffle order, so the results, change a little).
 SMALL_MACHINE_SHUFFLE_BUFFER = 10_000
-#: ... and the C memory allocator keeps at most this many pools ("arenas", glibc's
-#: ``MALLOC_ARENA_MAX``) instead of up to 8 per core (:mod:`fmnist_utils._runtime`).
 SMALL_MACHINE_MALLOC_ARENAS = _runtime.SMALL_MACHINE_MALLOC_ARENAS
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -72,17 +44,14 @@ _FALSE = {"", "0", "false", "no", "off"}
 
 
 def quick_mode() -> bool:
-    """Return whether quick mode is on (``FMNIST_QUICK`` is ``1``/``true``/``yes``/``on``).
+    """Whether quick mode is on (``FMNIST_QUICK`` is ``1``/``true``/``yes``/``on``).
 
-    Raises:
-        ValueError: ``FMNIST_QUICK`` holds something else, so a typo does not
-            silently start an hour-long full run.
+    Anything but those and ``0``/``false``/``no``/``off``/empty raises ``ValueError``: a typo must
+    not start a full run.
     """
     value = os.environ.get(QUICK_ENV_VAR, "").strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
+    if value in _TRUE or value in _FALSE:
+        return value in _TRUE
     raise ValueError(
         f"{QUICK_ENV_VAR}={os.environ[QUICK_ENV_VAR]!r} is not understood: use "
         f"{QUICK_ENV_VAR}=1 for quick mode or {QUICK_ENV_VAR}=0 (or unset it) for full mode."
@@ -90,76 +59,50 @@ def quick_mode() -> bool:
 
 
 def default_work_dir() -> Path:
-    """Return the absolute folder where the notebooks keep what they write, whatever the working folder.
+    """The absolute folder where the notebooks keep models, runs, searches and pictures.
 
-    Models (``models/``), training runs (``runs/``), searches (``tuner/``) and notebook
-    04's pictures (``pictures/``) go to, in order:
-
-    1. the folder named by ``FMNIST_WORK_DIR``, if set;
-    2. the course's ``notebooks/`` folder, when ``fmnist_utils`` runs from a copy of the
-       course (``make lab``, Binder), so that notebook 04 finds the model notebook 03 saved
-       even when JupyterLab was started in another folder;
-    3. otherwise (the package installed with pip, as on Colab, or a course folder the
-       student cannot write to) the current working folder.
+    ``FMNIST_WORK_DIR`` if set; else the course's ``notebooks/`` folder in a writable copy of the
+    course (so notebook 04 finds notebook 03's model wherever JupyterLab started); else the
+    working folder.
     """
-    chosen = os.environ.get(WORK_DIR_ENV_VAR, "").strip()
-    if chosen:
+    if chosen := os.environ.get(WORK_DIR_ENV_VAR, "").strip():
         return Path(chosen).expanduser().resolve()
     course_notebooks = Path(__file__).resolve().parent.parent / "notebooks"
     if (course_notebooks / "00_getting_started.ipynb").is_file() and os.access(course_notebooks, os.W_OK):
         return course_notebooks
-    return Path.cwd()  # Installed with pip, or a course folder shared read-only (JupyterHub).
+    return Path.cwd()
 
 
 @dataclass(frozen=True)
 class RunConfig:
-    """Sizes of a run; :func:`get_config` builds it from the environment.
-
-    Attributes:
-        quick: Whether quick mode is on.
-        train_size: Training examples kept by :meth:`subset` (``None``: all).
-        test_size: Examples kept by :meth:`subset` for ``split="validation"`` or ``"test"``.
-        max_epochs: Cap applied by :meth:`epochs` (``None``: no cap).
-        max_trials: Cap applied by :meth:`trials` for hyperparameter searches.
-        small_machine: Whether the machine has less than :data:`SMALL_MACHINE_BYTES` of
-            memory (Binder): the notebooks then choose smaller settings on their own.
-        work_dir: The absolute folder that :meth:`model_path`, :meth:`run_dir` and
-            :meth:`tuner_dir` start from (:func:`default_work_dir`).
-    """
+    """Sizes of a run, and where it writes; :func:`fmnist_utils.setup` builds it (``None``: no cap)."""
 
     quick: bool
-    train_size: int | None = None
-    test_size: int | None = None
+    train_size: int | None = None  # Training examples kept by subset().
+    test_size: int | None = None  # Validation or test examples kept by subset().
     max_epochs: int | None = None
-    max_trials: int | None = None
-    small_machine: bool = False
-    work_dir: Path = field(default_factory=default_work_dir)
+    max_trials: int | None = None  # Of a hyperparameter search.
+    small_machine: bool = False  # Under 3 GiB of memory (Binder): smaller batches and buffers.
+    work_dir: Path = field(default_factory=default_work_dir)  # Where models, runs and searches go.
+    memory: int | None = field(default=None, compare=False, repr=False)  # Bytes this process may use.
 
     def epochs(self, full: int, quick: int | None = None) -> int:
-        """Return the number of epochs to train.
-
-        Args:
-            full: The epochs of a full run.
-            quick: The epochs in quick mode, for a lesson whose point needs more (or other)
-                epochs than the cap; by default ``full`` capped at :data:`QUICK_MAX_EPOCHS`.
-        """
+        """Return ``full`` epochs, capped at 3 in quick mode, or ``quick`` there if given."""
         if self.quick and quick is not None:
-            return positive_int(quick, "quick epochs")
-        return _capped(full, self.max_epochs, "epochs")
+            return quick
+        return _capped(full, self.max_epochs)
 
     def trials(self, full: int) -> int:
         """Return the number of tuner trials: ``full``, capped in quick mode."""
-        return _capped(full, self.max_trials, "trials")
+        return _capped(full, self.max_trials)
 
     def eval_batch_size(self, full: int = 512) -> int:
         """Batch size for evaluation and prediction: ``full``, or at most 128 on a small machine."""
-        full = positive_int(full, "batch size")
-        return min(full, SMALL_MACHINE_EVAL_BATCH) if self.small_machine else full
+        return _capped(full, SMALL_MACHINE_EVAL_BATCH if self.small_machine else None)
 
     def shuffle_buffer(self, size: int) -> int:
         """Shuffle buffer for ``size`` training examples: all, or at most 10,000 on a small machine."""
-        size = positive_int(size, "size")
-        return min(size, SMALL_MACHINE_SHUFFLE_BUFFER) if self.small_machine else size
+        return _capped(size, SMALL_MACHINE_SHUFFLE_BUFFER if self.small_machine else None)
 
     def subset(
         self,
@@ -169,32 +112,16 @@ class RunConfig:
         seed: int = 0,
         quick_size: int | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Return the examples to use: all of them, or in quick mode a balanced subset.
+        """Return all the examples, or in quick mode a stratified, seeded subset in their order.
 
-        The subset is stratified (every class keeps its share), seeded, and keeps the
-        original order of the examples it picks.
-
-        Args:
-            images: Images, first axis the examples.
-            labels: Integer labels of the same length.
-            split: ``"train"``, ``"validation"`` or ``"test"``: which quick-mode size
-                applies (validation and test sets get the smaller one).
-            seed: Seed of the pick.
-            quick_size: The size in quick mode, for a lesson whose point needs another
-                size than the split's default.
-
-        Returns:
-            ``(images, labels)``, unchanged in full mode.
+        ``split`` (``"train"``, ``"validation"`` or ``"test"``) chooses the quick size, unless
+        ``quick_size`` names the one a lesson needs.
         """
         if split not in ("train", "validation", "test"):
             raise ValueError(f"split must be 'train', 'validation' or 'test', got {split!r}.")
-        if len(images) != len(labels):
-            raise ValueError(
-                f"images and labels must have the same length, got {len(images)} and {len(labels)}."
-            )
         size = self.train_size if split == "train" else self.test_size
         if self.quick and quick_size is not None:
-            size = positive_int(quick_size, "quick_size")
+            size = quick_size
         if size is None or size >= len(labels):
             return images, labels
         from sklearn.model_selection import train_test_split
@@ -205,26 +132,17 @@ class RunConfig:
         return images[kept], labels[kept]
 
     def model_path(self, name: str, folder: str | os.PathLike[str] = "models") -> Path:
-        """Where a notebook saves a trained model: ``<work_dir>/models/<name>.keras``.
-
-        Quick-mode models get ``_quick`` in their name, so that a quick run (the test
-        suite) never overwrites the model of a full run that a later notebook loads.
-        """
+        """Where a notebook saves a model: ``work_dir/models/<name>.keras`` (``<name>_quick`` if quick)."""
         return self.work_dir / folder / f"{self._run_name(name)}.keras"
 
     def run_dir(self, name: str, folder: str | os.PathLike[str] = "runs") -> Path:
-        """The folder of a training run (logs, checkpoint, backup): ``<work_dir>/runs/<name>``.
-
-        Quick-mode runs get ``_quick`` in their name, like :meth:`model_path`.
-        """
+        """The folder of a training run: ``<work_dir>/runs/<name>`` (``<name>_quick`` in quick mode)."""
         return self.work_dir / folder / self._run_name(name)
 
     def tuner_dir(self, name: str, folder: str | os.PathLike[str] = "tuner") -> Path:
-        """Where a hyperparameter search keeps its trials.
+        """Where a search keeps its trials, so it resumes: ``<work_dir>/tuner/<name>``.
 
-        Full mode: ``<work_dir>/tuner/<name>`` (git-ignored), so an interrupted search resumes.
-        Quick mode: a new temporary folder each call, so the tests never touch, or
-        resume from, a full search; it is removed when the Python process (the kernel) ends.
+        In quick mode a new temporary folder, removed when the kernel ends.
         """
         if self.quick:
             folder = tempfile.mkdtemp(prefix=f"fmnist-tuner-{self._run_name(name)}-")
@@ -233,7 +151,7 @@ class RunConfig:
         return self.work_dir / folder / self._run_name(name)
 
     def shown_path(self, path: str | os.PathLike[str]) -> str:
-        """``path`` as a notebook prints it, without the machine's own folders (:func:`shown_path`)."""
+        """``path`` as a notebook prints it (:func:`shown_path`)."""
         return shown_path(path)
 
     def _run_name(self, name: str) -> str:
@@ -265,11 +183,9 @@ class RunConfig:
 
 
 def shown_path(path: str | os.PathLike[str]) -> str:
-    """Return ``path`` as the notebooks print it: short, and free of the machine's own folders.
+    """``path`` short and free of the machine's own folders, so saved outputs read the same.
 
-    Relative to the working folder when it is there or one level up (``models/a.keras``,
-    ``../notebooks``), else from the home folder (``~/course/...``), else absolute. Saved
-    outputs then read the same on every machine.
+    Relative to the working folder when within one level up of it, else from home (``~/...``).
     """
     path = Path(path).expanduser().resolve()
     try:
@@ -284,22 +200,36 @@ def shown_path(path: str | os.PathLike[str]) -> str:
         return str(path)
 
 
-def _capped(full: int, cap: int | None, what: str) -> int:
-    full = positive_int(full, what)
+def _capped(full: int, cap: int | None) -> int:
     return full if cap is None else min(full, cap)
 
 
-def get_config() -> RunConfig:
-    """Build the run configuration from ``FMNIST_QUICK`` and the machine's memory."""
-    limit = _runtime.memory_limit_bytes()
-    small_machine = limit is not None and limit < SMALL_MACHINE_BYTES
-    if quick_mode():
-        return RunConfig(
-            quick=True,
-            train_size=QUICK_TRAIN_SIZE,
-            test_size=QUICK_TEST_SIZE,
-            max_epochs=QUICK_MAX_EPOCHS,
-            max_trials=QUICK_MAX_TRIALS,
-            small_machine=small_machine,
-        )
-    return RunConfig(quick=False, small_machine=small_machine)
+_current: RunConfig | None = None  # The configuration setup() built (or the first get_config()).
+
+
+def get_config(*, rebuild: bool = False) -> RunConfig:
+    """The run configuration :func:`fmnist_utils.setup` built (without it, built on the first call).
+
+    ``rebuild=True`` (what ``setup()`` does) reads the environment and the machine's memory again.
+    """
+    global _current
+    if _current is None or rebuild:
+        _current = _from_environment()
+    return _current
+
+
+def _from_environment() -> RunConfig:
+    quick = quick_mode()  # First: a bad FMNIST_QUICK fails before anything else.
+    memory = _runtime.memory_limit_bytes()
+    small_machine = memory is not None and memory < SMALL_MACHINE_BYTES
+    if not quick:
+        return RunConfig(quick=False, small_machine=small_machine, memory=memory)
+    return RunConfig(
+        quick=True,
+        train_size=QUICK_TRAIN_SIZE,
+        test_size=QUICK_TEST_SIZE,
+        max_epochs=QUICK_MAX_EPOCHS,
+        max_trials=QUICK_MAX_TRIALS,
+        small_machine=small_machine,
+        memory=memory,
+    )

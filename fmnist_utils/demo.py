@@ -1,15 +1,13 @@
 """A web page for the trained model: upload a photo, see what the model sees and what it says.
 
-Taught in notebook 06. Built with Gradio, part of the optional ``deploy`` extra
-(``pip install -e ".[deploy]"``). Start it from a notebook with :func:`launch`, or from a
-terminal with ``make demo`` (``python -m fmnist_utils.demo``), then open the address it prints.
+Taught in notebook 06. Built with Gradio (the ``deploy`` extra). Start it from a notebook
+with :func:`launch`, or from a terminal with ``make demo`` (``python -m fmnist_utils.demo``).
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
-import dataclasses
 import importlib.util
 import io
 import os
@@ -17,7 +15,7 @@ import socket
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import matplotlib
@@ -26,7 +24,7 @@ import numpy as np
 from fmnist_utils._files import absolute_path
 from fmnist_utils._tensorflow_log import quiet_tensorflow
 from fmnist_utils.config import get_config, shown_path
-from fmnist_utils.data import CLASS_NAMES, load_image_file, validate_images
+from fmnist_utils.data import CLASS_NAMES, load_image_file
 
 with quiet_tensorflow():  # ``make demo``: TensorFlow starts here, without its C++ log lines.
     import keras
@@ -34,29 +32,15 @@ with quiet_tensorflow():  # ``make demo``: TensorFlow starts here, without its C
     from fmnist_utils.deploy import _optional, keras_predictor
     from fmnist_utils.evaluation import grad_cam
 
-#: The largest upload the page takes: the limit this course sets in :func:`launch` (Gradio's
-#: own default is none). Gradio refuses a larger file with its own message, before the model
-#: sees it.
-MAX_UPLOAD = "20mb"
+__all__ = ["build_demo", "classify_upload", "launch", "load_test"]
 
-#: Grad-CAM's maps for the page are at least this many pixels on a side (see :func:`cam_layer`).
-MIN_CAM_SIDE = 7
-
-#: The errors a bad upload raises in :func:`fmnist_utils.data.load_image_file`.
-_UPLOAD_ERRORS = (ValueError, OSError)
+MAX_UPLOAD = "20mb"  # Gradio refuses a larger file with its own message (its default: no limit).
+MIN_CAM_SIDE = 7  # Grad-CAM's maps for the page are at least this many pixels on a side.
+_UPLOAD_ERRORS = (ValueError, OSError)  # What load_image_file raises for a bad upload.
 
 
 def overlay(image: np.ndarray, heatmap: np.ndarray, *, scale: int = 8) -> np.ndarray:
-    """The 28x28 image as the model sees it, with its Grad-CAM heatmap in colour on top.
-
-    Args:
-        image: One ``uint8`` image ``(28, 28)``.
-        heatmap: Its Grad-CAM heatmap in [0, 1], ``(28, 28)``.
-        scale: Each pixel becomes a ``scale`` x ``scale`` block, so the browser shows it sharp.
-
-    Returns:
-        An RGB ``uint8`` picture ``(28 * scale, 28 * scale, 3)``.
-    """
+    """The ``uint8`` image with its Grad-CAM heatmap on top, as RGB, each pixel ``scale`` x ``scale``."""
     gray = np.repeat(image[..., np.newaxis] / 255.0, 3, axis=-1)
     heat = matplotlib.colormaps["inferno"](heatmap)[..., :3]  # Lighter where hotter: reads in grayscale.
     blended = np.uint8(255 * (0.6 * gray + 0.4 * heat))
@@ -64,12 +48,8 @@ def overlay(image: np.ndarray, heatmap: np.ndarray, *, scale: int = 8) -> np.nda
 
 
 def picture_html(picture: np.ndarray) -> str:
-    """An ``<img>`` element holding the picture itself, as a PNG in a data URL.
-
-    Not Gradio's Image output: it writes each picture to a cache file named by its content,
-    so two users who get the same picture at the same moment share one file, which Gradio
-    rewrites while it sends it to the other (a truncated answer, seen in the load test).
-    """
+    """An ``<img>`` element holding the picture itself, as a PNG in a data URL."""
+    # Not Gradio's Image output: under load, it rewrites a cache file users share while sending it.
     from PIL import Image
 
     buffer = io.BytesIO()
@@ -89,34 +69,20 @@ def _applies_a_nonlinearity(layer: keras.layers.Layer) -> bool:
 
 
 def cam_layer(model: keras.Model) -> str | None:
-    """The feature maps the page's Grad-CAM uses: the last activated ones at least 7x7.
+    """The layer whose maps the page's Grad-CAM uses: the last activated maps at least 7x7.
 
-    Grad-CAM's picture is as coarse as its maps: notebook 05's improved CNN ends with 3x3
-    maps (``relu3_2``), one blob on a 28x28 image, so the page takes its second block's
-    7x7 maps (``relu2_2``) instead; the baseline's last maps are already 14x14 (``relu2``).
-
-    Returns:
-        A layer name, or ``None`` (no such layer: Grad-CAM's own default, the last maps).
+    Grad-CAM is as coarse as its maps: the improved CNN's last ones are 3x3 (one blob), so
+    the page takes its 7x7 ``relu2_2``. ``None``: no such layer (Grad-CAM's default, the last).
     """
     for layer in reversed(model.layers):
-        shape = getattr(layer.output, "shape", None)
-        if shape is None or len(shape) != 4 or not _applies_a_nonlinearity(layer):
-            continue
-        if min(shape[1], shape[2]) >= MIN_CAM_SIDE:
+        shape = getattr(layer.output, "shape", ())
+        if len(shape) == 4 and min(shape[1:3]) >= MIN_CAM_SIDE and _applies_a_nonlinearity(layer):
             return layer.name
     return None
 
 
 def explain(model: keras.Model, image: np.ndarray) -> tuple[dict[str, float], np.ndarray]:
-    """The class probabilities of one image and the picture of where the model looked.
-
-    The Grad-CAM map is computed on the maps :func:`cam_layer` picks.
-
-    Returns:
-        ``({class name: probability}, overlay picture)``: what the page shows (the picture via
-        :func:`picture_html`).
-    """
-    validate_images(image[np.newaxis], name="image")
+    """Return ``({class name: probability}, overlay picture)`` for one ``uint8`` image ``(28, 28)``."""
     probabilities = keras_predictor(model)(image[np.newaxis])[0]
     scores = {name: float(probability) for name, probability in zip(CLASS_NAMES, probabilities, strict=True)}
     return scores, overlay(image, grad_cam(model, image, layer_name=cam_layer(model)))
@@ -125,14 +91,7 @@ def explain(model: keras.Model, image: np.ndarray) -> tuple[dict[str, float], np
 def classify_upload(
     model: keras.Model, path: str | os.PathLike[str] | None
 ) -> tuple[dict[str, float], np.ndarray]:
-    """:func:`explain` for an uploaded picture file; a bad file becomes a message in the page.
-
-    The picture is prepared like in notebook 04 (:func:`fmnist_utils.data.load_image_file`),
-    whose clear messages (empty, not an image, corrupt, blank...) the page shows as they are.
-
-    Raises:
-        gradio.Error: No file, or a file that is not a usable picture.
-    """
+    """:func:`explain` for a picture file; ``gradio.Error`` with ``load_image_file``'s message if unusable."""
     gradio = _optional("gradio")
     if path is None:
         raise gradio.Error("Choose a picture file first (PNG, JPEG, ...).", print_exception=False)
@@ -147,21 +106,10 @@ def classify_upload(
 def build_demo(
     model: keras.Model, test_images: np.ndarray | None = None, test_labels: np.ndarray | None = None
 ) -> object:
-    """The demo page: a file upload, an optional test-image picker, the answer and the picture.
+    """The demo page (a ``gradio.Blocks`` app for :func:`launch`): an upload, a test-image picker, the answer.
 
-    Args:
-        model: A trained classifier of 28x28 images.
-        test_images: ``uint8`` test images to pick from (optional).
-        test_labels: Their labels, shown next to the prediction.
-
-    Every answer fills four outputs: the scores, the picture, the true class and a message
-    line. A bad file (or test-image index) gets its message there, in the page until the
-    next answer, and the previous scores and picture are cleared, so they are not read as
-    the answer for the bad file (a ``gradio.Error`` pop-up would vanish after seconds and
-    leave the old answer on the page, marked "Error").
-
-    Returns:
-        A ``gradio.Blocks`` app; start it with :func:`launch` or its own ``launch()``.
+    A bad file or index empties the answer (see :func:`page_answer`), so the previous one is not
+    read as the answer for the bad file.
     """
     gradio = _optional("gradio")
     with gradio.Blocks(title="Fashion-MNIST classifier") as app:
@@ -173,13 +121,7 @@ def build_demo(
                 if test_images is not None:
                     index = gradio.Number(label="or a test image (index)", value=0, precision=0)
                     pick = gradio.Button("Classify the test image")
-            with gradio.Column():
-                message = gradio.Markdown(elem_id="message")
-                scores = gradio.Label(label="What the model says", num_top_classes=3)
-                gradio.Markdown("**What the model sees** (Grad-CAM: where it looked)")
-                seen = gradio.HTML()
-                truth = gradio.Markdown(label="True class")
-        outputs = [scores, seen, truth, message]
+            outputs = _answer_column(gradio)
 
         def classify_picture(path):
             return page_answer(lambda: (*classify_upload(model, path), ""))
@@ -194,18 +136,23 @@ def build_demo(
     return app
 
 
+def _answer_column(gradio) -> list:
+    """The page's right column; returns its outputs: scores, picture, true class, message."""
+    with gradio.Column():
+        message = gradio.Markdown(elem_id="message")
+        scores = gradio.Label(label="What the model says", num_top_classes=3)
+        gradio.Markdown("**What the model sees** (Grad-CAM: where it looked)")
+        seen = gradio.HTML()
+        truth = gradio.Markdown(label="True class")
+    return [scores, seen, truth, message]
+
+
 def page_answer(
     answer: Callable[[], tuple[dict[str, float], np.ndarray, str]],
 ) -> tuple[dict[str, float] | None, str, str, str]:
-    """The page's four outputs for one request: ``(scores, picture HTML, true class, message)``.
+    """The page's four outputs, ``(scores, picture HTML, true class, message)``, from ``answer()``'s three.
 
-    Args:
-        answer: Computes ``(scores, overlay picture, true class)``, or raises ``gradio.Error``
-            for a bad file or index.
-
-    Returns:
-        The answer with an empty message; or, when ``answer`` raised ``gradio.Error``, no
-        scores, no picture, no true class and the error's message (what is wrong, how to fix it).
+    When ``answer`` raises ``gradio.Error``, the outputs are empty but for the error's message.
     """
     gradio = _optional("gradio")
     try:
@@ -230,29 +177,18 @@ def _classify_test(model, test_images, test_labels, number) -> tuple[dict[str, f
     return scores, picture, truth
 
 
-#: The seconds a load-test request may wait for its answer before it counts as a failure.
-REQUEST_TIMEOUT = 60.0
+REQUEST_TIMEOUT = 60.0  # The seconds a load-test request may wait before it counts as a failure.
 
 
 @dataclass(frozen=True)
 class LoadTest:
-    """What a burst of concurrent requests to the demo got back.
-
-    Attributes:
-        requests: Requests sent.
-        answers: For each file name, how many of its requests got a ``"prediction"``, a
-            ``"message"`` (the page's message line: what is wrong with the file), an
-            ``"error"`` (the page's function crashed: Gradio's generic error) or a
-            ``"failure"`` (no answer: a dropped connection, a timeout).
-        p50_ms: Median time from sending a request to its answer, in milliseconds.
-        p95_ms: The 95th percentile of that time.
-        seconds: Wall-clock time of the whole burst.
-        errors: What the failed requests raised (each different message once).
-    """
+    """What a burst of concurrent requests to the demo got back."""
 
     requests: int
+    # Per file name, the requests that got a "prediction", a "message" (what is wrong with the
+    # file), an "error" (the page's function crashed) or a "failure" (no answer: see errors).
     answers: dict[str, dict[str, int]]
-    p50_ms: float
+    p50_ms: float  # Median time to an answer.
     p95_ms: float
     seconds: float
     errors: tuple[str, ...] = ()
@@ -265,44 +201,45 @@ class LoadTest:
 def load_test(
     url: str, files: Sequence[str | os.PathLike[str]], *, requests: int = 200, clients: int = 8
 ) -> LoadTest:
-    """Send ``requests`` uploads from ``clients`` parallel clients to a running demo.
+    """Send ``requests`` uploads of ``files`` (in turn) from ``clients`` parallel clients to a running demo.
 
-    Each client is a ``gradio_client.Client`` in its own thread that uploads the files in
-    turn through the page's ``classify_picture`` endpoint, like a browser does, and waits
-    at most :data:`REQUEST_TIMEOUT` seconds for each answer.
-
-    Args:
-        url: The demo's address, e.g. ``http://127.0.0.1:7860/``.
-        files: Pictures to upload (good and bad ones).
-        requests: Requests in all.
-        clients: Clients sending at the same time.
+    Each client calls the page's ``classify_picture`` as a browser does (``gradio_client``).
     """
     client_module = _optional("gradio_client")
 
-    def one(client, path) -> tuple[str, str, float]:
-        start = time.perf_counter()
-        try:
-            job = client.submit(client_module.handle_file(str(path)), api_name="/classify_picture")
-            *_, message = job.result(timeout=REQUEST_TIMEOUT)
-            outcome = "message" if message else "prediction"
-        except client_module.exceptions.AppError:  # The page's function crashed.
-            outcome = "error"
-        except Exception as error:  # Anything else: the request got no answer.
-            outcome = f"failure: {type(error).__name__}: {error}"
-        return Path(path).name, outcome, time.perf_counter() - start
-
-    def worker(worker_index: int) -> list[tuple[str, str, float]]:
-        share = [files[index % len(files)] for index in range(worker_index, requests, clients)]
-        try:
-            client = client_module.Client(url, verbose=False)
-        except Exception as error:  # No page at that address: each of this client's requests fails.
-            return [(Path(path).name, f"failure: {type(error).__name__}: {error}", 0.0) for path in share]
-        return [one(client, path) for path in share]
+    def client_requests(client_index: int) -> list[tuple[str, str, float]]:
+        share = [files[index % len(files)] for index in range(client_index, requests, clients)]
+        return _send_all(client_module, url, share)
 
     start = time.perf_counter()
     with ThreadPoolExecutor(clients) as pool:
-        results = [result for batch in pool.map(worker, range(clients)) for result in batch]
-    seconds = time.perf_counter() - start
+        results = [result for batch in pool.map(client_requests, range(clients)) for result in batch]
+    return _load_test_result(requests, files, results, time.perf_counter() - start)
+
+
+def _send_all(client_module, url: str, paths: list) -> list[tuple[str, str, float]]:
+    """One client's requests: ``(file name, outcome, seconds)`` for each."""
+    try:
+        client = client_module.Client(url, verbose=False)
+    except Exception as error:  # No page at that address: each of this client's requests fails.
+        return [(Path(path).name, f"failure: {type(error).__name__}: {error}", 0.0) for path in paths]
+    return [_send(client_module, client, path) for path in paths]
+
+
+def _send(client_module, client, path) -> tuple[str, str, float]:
+    start = time.perf_counter()
+    try:
+        job = client.submit(client_module.handle_file(str(path)), api_name="/classify_picture")
+        *_, message = job.result(timeout=REQUEST_TIMEOUT)
+        outcome = "message" if message else "prediction"
+    except client_module.exceptions.AppError:  # The page's function crashed.
+        outcome = "error"
+    except Exception as error:  # Anything else: the request got no answer.
+        outcome = f"failure: {type(error).__name__}: {error}"
+    return Path(path).name, outcome, time.perf_counter() - start
+
+
+def _load_test_result(requests: int, files: Sequence, results: list, seconds: float) -> LoadTest:
     answers: dict[str, dict[str, int]] = {Path(path).name: {} for path in files}
     for name, outcome, _ in results:
         kind = outcome.split(":", 1)[0]
@@ -333,23 +270,16 @@ def _binder_root(port: int) -> str | None:
 
 
 def launch(app: object, *, port: int | None = None, block: bool = False, **options: object) -> object:
-    """Start the demo on this machine, from a notebook or a terminal.
+    """Start the demo on ``http://127.0.0.1:<port>``, shown inline in a notebook; return the app.
 
-    On a laptop it serves ``http://127.0.0.1:<port>`` (its ``local_url``); in a notebook the
-    page also shows inline. On Colab, Gradio makes a public link itself; on Binder the page
-    is reached through JupyterHub's proxy (``<your Binder address>/proxy/<port>/``). Demos
-    this process started before are stopped first, so running the cell again does not pile
-    up servers.
+    On Colab, Gradio makes a public link itself; on Binder the page is reached through
+    JupyterHub's proxy (``<your Binder address>/proxy/<port>/``). Demos this process started
+    before are stopped first, so running the cell again does not pile up servers.
 
     Args:
-        app: The app :func:`build_demo` made.
         port: The local port (``None``: the first free one from 7860).
-        block: Keep serving until interrupted (the command line), rather than return at once
-            (a notebook cell); stop it then with ``app.close()``.
+        block: Serve until interrupted (the command line), rather than return at once.
         **options: More ``gradio.Blocks.launch`` options, e.g. ``share=True``.
-
-    Returns:
-        The app, serving.
     """
     gradio = _optional("gradio")
     gradio.close_all()
@@ -370,37 +300,19 @@ def launch(app: object, *, port: int | None = None, block: bool = False, **optio
     return app
 
 
-#: The models ``make demo`` looks for, best first: notebook 05's, then notebook 03's.
 MODEL_NAMES = ("improved_cnn", "baseline_cnn")
 
 
-def model_candidates() -> list[Path]:
-    """The model files ``make demo`` looks for, best first: full runs', then quick mode's.
-
-    A quick-mode run of notebook 05 or 03 (``FMNIST_QUICK=1``) saves ``*_quick.keras``;
-    the demo takes it when no full run's model is there.
-    """
-    config = get_config()
-    return [
-        dataclasses.replace(config, quick=quick).model_path(name)
-        for quick in (False, True)
-        for name in MODEL_NAMES
-    ]
-
-
 def find_model() -> Path:
-    """The best model file there is (:func:`model_candidates`).
-
-    Raises:
-        FileNotFoundError: None of them exists; the message names them and how to make one.
-    """
-    candidates = model_candidates()
-    for path in candidates:
+    """The best model ``make demo`` finds: notebook 05's, then 03's; full runs', then quick mode's."""
+    config = get_config()
+    full = [replace(config, quick=False).model_path(name) for name in MODEL_NAMES]
+    quick = [replace(config, quick=True).model_path(name) for name in MODEL_NAMES]
+    for path in full + quick:
         if path.exists():
             return path
-    full, quick = candidates[: len(MODEL_NAMES)], candidates[len(MODEL_NAMES) :]
     raise FileNotFoundError(
-        f"no trained model in {shown_path(candidates[0].parent)}: looked for "
+        f"no trained model in {shown_path(full[0].parent)}: looked for "
         f"{' and '.join(path.name for path in full)} (full runs), then "
         f"{' and '.join(path.name for path in quick)} (quick mode). Run notebook 03 (the baseline, "
         "a few minutes on a laptop's CPU) or 05 (the improved model) to save one; with "

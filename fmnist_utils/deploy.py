@@ -1,12 +1,9 @@
 """Use a trained model outside the notebook: export it, shrink it, run it and time it.
 
-Taught in notebook 06. Every runtime here is driven through one interface, a *predictor*:
-a function from ``uint8`` images ``(N, 28, 28)`` or ``(N, 28, 28, 1)`` to class
-probabilities ``(N, num_classes)``, so that the formats can be compared side by side.
-
-ONNX and LiteRT need the optional packages of the ``deploy`` extra
-(``pip install -e ".[deploy]"``: tf2onnx, onnx, onnxruntime, ai-edge-litert); the core
-course does not install them.
+Taught in notebook 06. Every runtime here is driven through a *predictor*: a function from
+``uint8`` images ``(N, 28, 28)`` or ``(N, 28, 28, 1)`` to class probabilities
+``(N, num_classes)``, so that the formats can be compared side by side. ONNX, LiteRT and
+the demo need the optional ``deploy`` extra (``pip install -e ".[deploy]"``).
 """
 
 from __future__ import annotations
@@ -17,7 +14,7 @@ import io
 import os
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,25 +26,28 @@ from fmnist_utils import _runtime
 from fmnist_utils._tensorflow_log import quiet_tensorflow
 from fmnist_utils.data import add_channel_axis, validate_images
 
-#: A function from ``uint8`` images to class probabilities, ``(N, num_classes)``.
-Predictor = Callable[[np.ndarray], np.ndarray]
+__all__ = [
+    "agreement",
+    "check_extras",
+    "convert_to_litert",
+    "export_onnx",
+    "export_saved_model",
+    "file_size",
+    "keras_predictor",
+    "litert_predictor",
+    "measure_speed",
+    "onnx_predictor",
+    "saved_model_predictor",
+]
 
-#: The post-training quantizations :func:`convert_to_litert` knows.
-QUANTIZATIONS = (None, "dynamic", "int8")
-
+Predictor = Callable[[np.ndarray], np.ndarray]  # uint8 images -> probabilities (N, num_classes).
+QUANTIZATIONS = (None, "dynamic", "int8")  # What convert_to_litert knows.
+EXTRAS = ("tf2onnx", "onnx", "onnxruntime", "ai_edge_litert", "gradio")  # The deploy extra's imports.
 _INSTALL_HINT = 'pip install -e ".[deploy]" (or: pip install -r requirements-deploy.txt)'
 
 
-#: The import names of the deploy extra's packages.
-EXTRAS = ("tf2onnx", "onnx", "onnxruntime", "ai_edge_litert", "gradio")
-
-
 def check_extras() -> None:
-    """Stop with a clear message when a package of the deploy extra is missing (notebook 06's Setup).
-
-    Raises:
-        ModuleNotFoundError: Names the missing packages and how to install them.
-    """
+    """Notebook 06's Setup: ``ModuleNotFoundError`` naming the deploy extra's missing packages, if any."""
     missing = [name for name in EXTRAS if importlib.util.find_spec(name) is None]
     if missing:
         raise ModuleNotFoundError(
@@ -66,11 +66,6 @@ def _optional(module: str):
         ) from error
 
 
-def _threads() -> int:
-    """The CPU cores this process may use (the container's quota, if it has one)."""
-    return _runtime.cpu_limit() or os.cpu_count() or 1
-
-
 # --- Formats ----------------------------------------------------------------------------
 
 
@@ -80,17 +75,10 @@ def _inference_signature(model: keras.Model) -> list[tf.TensorSpec]:
 
 
 def export_saved_model(model: keras.Model, path: str | os.PathLike[str]) -> Path:
-    """Export ``model`` as a TensorFlow SavedModel (the format TensorFlow Serving loads).
+    """Export ``model`` as a TensorFlow SavedModel (the format TensorFlow Serving loads); return the folder.
 
-    The folder holds the inference graph only: no optimizer, no training. Its ``serve``
-    endpoint calls the model with ``training=False``. Keras' ``ExportArchive`` stores each
-    weight twice (in the model's variables and in a flat list of all of them), so the folder
-    is about twice the size of the ONNX or LiteRT file. Plain ``model.export(path)`` does
-    not say so, and Keras' augmentation layers are *on* by default: the improved model
-    of notebook 05 would flip a random half of the images it serves.
-
-    Returns:
-        The SavedModel folder.
+    Its ``serve`` endpoint calls the model with ``training=False``: plain ``model.export``
+    leaves augmentation layers on, and notebook 05's model would flip half the images it serves.
     """
     archive = keras.export.ExportArchive()
     archive.track(model)
@@ -109,16 +97,8 @@ def export_saved_model(model: keras.Model, path: str | os.PathLike[str]) -> Path
 
 
 def export_onnx(model: keras.Model, path: str | os.PathLike[str]) -> Path:
-    """Export ``model`` to ONNX with tf2onnx (what ``model.export(format="onnx")`` uses).
-
-    The ONNX graph takes float32 images ``(N, 28, 28, 1)`` with pixels 0..255, named
-    ``image``, and returns the probabilities of the model called with ``training=False``.
-    Called directly rather than through ``model.export(format="onnx")``, which exists only
-    from Keras 3.6 on and, like ``model.export``, leaves augmentation layers on.
-
-    Returns:
-        The ``.onnx`` file.
-    """
+    """Export ``model`` to ONNX with tf2onnx, called with ``training=False``; return the file."""
+    # Not model.export(format="onnx"): it needs Keras 3.6 and leaves augmentation layers on.
     tf2onnx = _optional("tf2onnx")
     function = tf.function(lambda image: model(image, training=False))
     tf2onnx.convert.from_function(
@@ -126,12 +106,6 @@ def export_onnx(model: keras.Model, path: str | os.PathLike[str]) -> Path:
     )
     _runtime.release_free_memory()
     return Path(path)
-
-
-def _representative(images: np.ndarray, samples: int) -> Callable[[], Iterator[list[np.ndarray]]]:
-    """The calibration images of full-integer quantization, one at a time, as float32."""
-    chosen = add_channel_axis(images[:samples]).astype(np.float32)
-    return lambda: ([image[np.newaxis]] for image in chosen)
 
 
 def convert_to_litert(
@@ -142,55 +116,42 @@ def convert_to_litert(
     representative_images: np.ndarray | None = None,
     samples: int = 500,
 ) -> Path:
-    """Convert a SavedModel into a LiteRT (TensorFlow Lite) ``.tflite`` file.
+    """Convert a SavedModel into a LiteRT (TensorFlow Lite) ``.tflite`` file; return the file.
 
-    Quantization stores the weights in 8 bits instead of 32:
+    ``quantization``: ``None`` keeps float32; ``"dynamic"`` stores int8 weights (layers
+    quantize their inputs on the fly from each batch's range); ``"int8"`` makes weights and
+    activations int8 with ``uint8`` input and output, the activations' ranges measured on
+    the first ``samples`` of ``representative_images`` (training images, never test images).
 
-    - ``None``: float32, the same numbers as Keras.
-    - ``"dynamic"`` (dynamic range): int8 weights. At run time the convolutions and dense
-      layers quantize their input activations to int8 on the fly, from each batch's own
-      range (hence "dynamic"), compute in 8 bits and write float outputs; no data needed.
-    - ``"int8"``: int8 weights and activations, ``uint8`` input and output. The range of
-      each activation is measured on ``representative_images`` (training images, never
-      test images).
-
-    Args:
-        saved_model: A folder written by :func:`export_saved_model`.
-        path: The ``.tflite`` file to write.
-        quantization: One of :data:`QUANTIZATIONS`.
-        representative_images: ``uint8`` images for ``"int8"``.
-        samples: How many of them calibrate the ranges.
-
-    Returns:
-        The ``.tflite`` file.
-
-    Raises:
-        ValueError: An unknown quantization, or ``"int8"`` without images.
     """
     if quantization not in QUANTIZATIONS:
         raise ValueError(f"quantization must be one of {QUANTIZATIONS}, got {quantization!r}.")
+    if quantization == "int8" and representative_images is None:
+        raise ValueError("int8 quantization needs representative_images: a few hundred training images.")
     converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model))
     if quantization is not None:
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
     if quantization == "int8":
-        if representative_images is None:
-            raise ValueError("int8 quantization needs representative_images: a few hundred training images.")
-        validate_images(representative_images, name="representative_images")
-        converter.representative_dataset = _representative(representative_images, samples)
-        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-        converter.inference_input_type = tf.uint8
-        converter.inference_output_type = tf.uint8
+        _full_integer(converter, representative_images[:samples])
     with quiet_tensorflow():  # The quantizer writes its settings below Python.
         Path(path).write_bytes(converter.convert())
     _runtime.release_free_memory()
     return Path(path)
 
 
+def _full_integer(converter: tf.lite.TFLiteConverter, images: np.ndarray) -> None:
+    """Make ``converter`` quantize everything to int8, measuring ranges on ``images``, uint8 in and out."""
+    validate_images(images, name="representative_images")
+    calibration = add_channel_axis(images).astype(np.float32)
+    converter.representative_dataset = lambda: ([image[np.newaxis]] for image in calibration)
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.inference_input_type = tf.uint8
+    converter.inference_output_type = tf.uint8
+
+
 # --- Predictors -------------------------------------------------------------------------
 
-
-#: Images per call to a runtime: what predicting 10,000 images at once would need in memory
-#: (a gigabyte of feature maps for the first layer alone) is more than Binder has.
+# Images per call to a runtime: 10,000 at once would need more memory than Binder has.
 BATCH_SIZE = 256
 
 
@@ -224,6 +185,11 @@ def saved_model_predictor(path: str | os.PathLike[str]) -> Predictor:
     return _predictor(lambda batch: np.asarray(loaded.serve(tf.constant(batch, tf.float32))))
 
 
+def _threads() -> int:
+    """The CPU cores this process may use (the container's quota, if it has one)."""
+    return _runtime.cpu_limit() or os.cpu_count() or 1
+
+
 def onnx_predictor(path: str | os.PathLike[str]) -> Predictor:
     """A predictor running an ``.onnx`` file with ONNX Runtime on the CPU."""
     onnxruntime = _optional("onnxruntime")
@@ -237,8 +203,7 @@ def onnx_predictor(path: str | os.PathLike[str]) -> Predictor:
 def litert_predictor(path: str | os.PathLike[str]) -> Predictor:
     """A predictor running a ``.tflite`` file with the LiteRT interpreter (``ai-edge-litert``).
 
-    Quantized inputs and outputs are converted with the scale and zero point stored in the
-    file, so a full-integer model takes the same ``uint8`` images and returns probabilities.
+    A full-integer model's input and output are converted with the file's scale and zero point.
     """
     litert = _optional("ai_edge_litert.interpreter")
     with quiet_tensorflow():  # LiteRT announces its CPU delegate below Python.
@@ -274,44 +239,14 @@ def _dequantize(values: np.ndarray, detail: dict) -> np.ndarray:
     return (values.astype(np.float32) - zero_point) * scale
 
 
-def load_predictor(path: str | os.PathLike[str]) -> Predictor:
-    """The predictor for a saved model, chosen by its format.
-
-    ``.keras`` (loaded in safe mode), a SavedModel folder, ``.onnx`` or ``.tflite``.
-
-    Raises:
-        FileNotFoundError: No such file or folder.
-        ValueError: A format this module does not know.
-    """
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"no model at {path}: export one first (notebook 06).")
-    if path.is_dir():
-        return saved_model_predictor(path)
-    loaders = {".keras": lambda: keras_predictor(keras.saving.load_model(path, safe_mode=True))}
-    loaders |= {".onnx": lambda: onnx_predictor(path), ".tflite": lambda: litert_predictor(path)}
-    if path.suffix not in loaders:
-        raise ValueError(
-            f"{path.name}: unknown model format; expected .keras, .onnx, .tflite or a SavedModel folder."
-        )
-    return loaders[path.suffix]()
-
-
 # --- Measure ----------------------------------------------------------------------------
 
 
 def agreement(reference: np.ndarray, probabilities: np.ndarray) -> tuple[float, float]:
-    """How closely two predictors agree on the same images.
-
-    Returns:
-        ``(agreement, max_difference)``: the share of images given the same class, and the
-        largest absolute difference between any two probabilities.
-
-    Raises:
-        ValueError: The two arrays differ in shape.
-    """
+    """Return ``(agreement, max_difference)``: the share of images two predictors give the same
+    class, and the largest absolute difference between their probabilities."""
     reference, probabilities = np.asarray(reference), np.asarray(probabilities)
-    if reference.shape != probabilities.shape:
+    if reference.shape != probabilities.shape:  # NumPy would broadcast (N, 10) with (N, 1) silently.
         raise ValueError(f"shapes differ: {reference.shape} and {probabilities.shape}.")
     same = reference.argmax(axis=1) == probabilities.argmax(axis=1)
     return float(same.mean()), float(np.abs(reference - probabilities).max())
@@ -319,28 +254,16 @@ def agreement(reference: np.ndarray, probabilities: np.ndarray) -> tuple[float, 
 
 @dataclass(frozen=True)
 class Speed:
-    """How fast a predictor runs on this CPU.
+    """How fast a predictor runs on this CPU."""
 
-    Attributes:
-        latency_ms: Median time for one image, in milliseconds (what a user waits).
-        throughput: Images per second in batches (what a server handles).
-    """
-
-    latency_ms: float
-    throughput: float
+    latency_ms: float  # Median time for one image (what a user waits).
+    throughput: float  # Images per second in batches (what a server handles).
 
 
 def measure_speed(
     predict: Predictor, images: np.ndarray, *, batch_size: int = BATCH_SIZE, repeats: int = 50
 ) -> Speed:
-    """Time ``predict`` on one image at a time and on batches, after a warm-up call.
-
-    Args:
-        predict: A predictor.
-        images: ``uint8`` images; at least ``batch_size`` of them for the batch figure.
-        batch_size: Images per batch for the throughput.
-        repeats: How many single images to time (their median is reported).
-    """
+    """Time ``predict`` on ``repeats`` single images and on batches of ``images``, after a warm-up."""
     predict(images[:1])  # Warm-up: the first call builds graphs and allocates tensors.
     single = []
     for index in range(repeats):

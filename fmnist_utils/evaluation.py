@@ -1,8 +1,6 @@
 """Evaluating a trained classifier: predictions, errors, calibration, Grad-CAM.
 
-Taught in notebook 04; notebook 05 reuses it to compare models. Metrics that
-scikit-learn provides (classification report, confusion matrix) are called from
-scikit-learn directly; this module holds what it does not.
+Taught in notebook 04; notebook 05 reuses it. scikit-learn gives the report and confusion matrix.
 """
 
 from __future__ import annotations
@@ -22,7 +20,6 @@ from fmnist_utils.config import get_config
 from fmnist_utils.data import CLASS_NAMES, add_channel_axis, load_image_file, validate_images, validate_labels
 
 __all__ = [
-    "CalibrationBins",
     "calibration_bins",
     "classify_image",
     "grad_cam",
@@ -38,23 +35,16 @@ def predict_probabilities(
     """Return the model's class probabilities for ``uint8`` images, ``(N, num_classes)``.
 
     Taught in notebook 04; notebook 05 adds ``flip_average``, a test-time augmentation:
-    average the probabilities of each image and of its mirror image (left-right), the
-    same flip the improved model saw in training. For a shoe, which in Fashion-MNIST always
-    faces the same way, the mirror image is a view the test set never contains: whether the
-    average helps is measured on the validation set, not assumed.
-
-    Args:
-        model: A trained classifier with a softmax output.
-        images: ``uint8`` images ``(N, 28, 28)`` or ``(N, 28, 28, 1)``.
-        batch_size: Images per prediction batch (``None``: 512, or 128 on a small machine,
-            see :meth:`fmnist_utils.config.RunConfig.eval_batch_size`).
-        flip_average: Average with the prediction for the mirrored images.
-
-    Raises:
-        ValueError: Not a batch of 28x28 ``uint8`` images.
+    average the probabilities of each image and of its left-right mirror image.
+    ``batch_size`` ``None`` predicts 512 images at a time, 128 on a small machine.
     """
     validate_images(images)
-    machine = get_config()
+    return _probabilities(model, images, batch_size, flip_average)
+
+
+def _probabilities(model: keras.Model, images: np.ndarray, batch_size, flip_average: bool) -> np.ndarray:
+    """:func:`predict_probabilities` for checked images."""
+    machine = get_config()  # The machine's size: the default batch, and memory handed back after.
     if batch_size is None:
         batch_size = machine.eval_batch_size()
     images = add_channel_axis(images)
@@ -69,11 +59,7 @@ def predict_probabilities(
 def per_class_accuracy(
     labels: np.ndarray, predictions: np.ndarray, num_classes: int = len(CLASS_NAMES)
 ) -> np.ndarray:
-    """Accuracy within each true class (the recall of each class), ``(num_classes,)``.
-
-    Raises:
-        ValueError: Bad labels or lengths that differ.
-    """
+    """Accuracy within each true class (the recall of each class), ``(num_classes,)``; NaN if none."""
     validate_labels(labels, num_classes=num_classes)
     validate_labels(predictions, num_classes=num_classes, name="predictions")
     if len(labels) != len(predictions):
@@ -86,22 +72,13 @@ def per_class_accuracy(
 def most_confused_pairs(
     confusion: np.ndarray, *, class_names: Sequence[str] = CLASS_NAMES, top: int = 5
 ) -> list[tuple[str, str, int]]:
-    """The most frequent mistakes in a confusion matrix (counts, rows = true class).
+    """The ``top`` most frequent mistakes in ``confusion[true, predicted]``, most frequent first.
 
-    Args:
-        confusion: Square matrix of counts, ``confusion[true, predicted]``.
-        class_names: Names in label order.
-        top: How many pairs to return.
-
-    Returns:
-        ``(true class, predicted class, count)``, most frequent first, mistakes only.
-
-    Raises:
-        ValueError: The matrix is not square with one row per class.
+    Returns ``(true class, predicted class, count)`` tuples, mistakes only.
     """
     confusion = np.asarray(confusion)
     size = len(class_names)
-    if confusion.shape != (size, size):
+    if confusion.shape != (size, size):  # Else the pairs would carry the wrong names.
         raise ValueError(f"confusion must have shape ({size}, {size}), got {confusion.shape}.")
     off_diagonal = confusion.copy()
     np.fill_diagonal(off_diagonal, 0)
@@ -116,40 +93,20 @@ def most_confused_pairs(
 
 @dataclass(frozen=True)
 class CalibrationBins:
-    """Predictions grouped by confidence, for a reliability diagram.
+    """Predictions grouped by confidence, for a reliability diagram (NaN in an empty bin)."""
 
-    Attributes:
-        edges: Bin edges, ``(bins + 1,)``, from 0 to 1.
-        confidence: Mean confidence of the predictions in each bin (NaN if empty).
-        accuracy: Share of correct predictions in each bin (NaN if empty).
-        counts: Predictions in each bin.
-        expected_calibration_error: The weighted mean gap between confidence and
-            accuracy: ``sum(counts / N * |accuracy - confidence|)``.
-    """
-
-    edges: np.ndarray
-    confidence: np.ndarray
-    accuracy: np.ndarray
-    counts: np.ndarray
-    expected_calibration_error: float
+    edges: np.ndarray  # (bins + 1,), from 0 to 1.
+    confidence: np.ndarray  # Mean confidence of the predictions in each bin.
+    accuracy: np.ndarray  # Share of correct predictions in each bin.
+    counts: np.ndarray  # Predictions in each bin.
+    expected_calibration_error: float  # sum(counts / N * |accuracy - confidence|)
 
 
 def calibration_bins(probabilities: np.ndarray, labels: np.ndarray, *, bins: int = 10) -> CalibrationBins:
-    """Group predictions by confidence and compare confidence with accuracy.
+    """Group predictions into ``bins`` equal bins of confidence; compare confidence with accuracy.
 
     Taught in notebook 04. The confidence of a prediction is its largest probability;
     a calibrated model is right 90% of the time when it says 90%.
-
-    Args:
-        probabilities: ``(N, num_classes)`` predicted probabilities.
-        labels: ``(N,)`` true labels.
-        bins: Number of equal-width confidence bins.
-
-    Returns:
-        The bins and the expected calibration error (ECE).
-
-    Raises:
-        ValueError: Shapes that do not match, or bad labels.
     """
     probabilities = np.asarray(probabilities, dtype=np.float64)
     if probabilities.ndim != 2 or len(probabilities) != len(labels) or len(labels) == 0:
@@ -171,6 +128,39 @@ def calibration_bins(probabilities: np.ndarray, labels: np.ndarray, *, bins: int
     return CalibrationBins(edges, mean_confidence, accuracy, counts, ece)
 
 
+def grad_cam(
+    model: keras.Model, image: np.ndarray, *, class_index: int | None = None, layer_name: str | None = None
+) -> np.ndarray:
+    """Grad-CAM heatmap: which parts of the image made the model choose a class.
+
+    Taught in notebook 04, whose ``grad_cam_by_hand`` takes the same steps (Selvaraju et al.,
+    2017): the gradient of the class's logit (before the softmax, which a confident
+    prediction saturates) with respect to a layer's feature maps, averaged over each map,
+    weights the maps; their sum, negative values cut to 0, is scaled up to the image.
+
+    Args:
+        image: One ``uint8`` image, ``(28, 28)`` or ``(28, 28, 1)``.
+        class_index: The class to explain; the predicted class when ``None``.
+        layer_name: The feature maps; by default the last non-pooling ones (4-D output).
+
+    Returns:
+        A ``(28, 28)`` float array in [0, 1] (all zeros if nothing supports the class).
+    """
+    image = np.asarray(image)
+    validate_images(image[np.newaxis], name="image")
+    num_classes = int(model.outputs[0].shape[-1])
+    if class_index is not None and not 0 <= class_index < num_classes:  # -1 would pass silently.
+        raise ValueError(f"class_index must lie in 0..{num_classes - 1}, got {class_index}.")
+    probe = _maps_and_hidden(model, layer_name or _grad_cam_layer(model))
+    batch = tf.convert_to_tensor(add_channel_axis(image[np.newaxis]))
+    with tf.GradientTape() as tape:
+        feature_maps, hidden = probe(batch, training=False)
+        logits = _logits(model.layers[-1], hidden)
+        chosen = int(tf.argmax(logits[0])) if class_index is None else class_index
+        score = logits[:, chosen]
+    return _weighted_maps(feature_maps, tape.gradient(score, feature_maps), image.shape[:2])
+
+
 def _grad_cam_layer(model: keras.Model) -> str:
     """The last layer with a 4-D output that is not pooling: the last feature maps."""
     for layer in reversed(model.layers):
@@ -182,72 +172,31 @@ def _grad_cam_layer(model: keras.Model) -> str:
 
 def _maps_and_hidden(model: keras.Model, layer_name: str) -> keras.Model:
     """A model returning ``(the layer's output, the input of the output layer)``, same weights."""
-    output_layer = model.layers[-1]
-    if isinstance(model, keras.Sequential):
-        # Rebuild the graph from the same layers: in Keras 3 no gradient flows between a
-        # Sequential model's recorded layer outputs.
-        inputs = keras.Input(shape=model.inputs[0].shape[1:], dtype=model.inputs[0].dtype)
-        hidden, maps = inputs, None
-        for layer in model.layers[:-1]:
-            hidden = layer(hidden)
-            if layer.name == layer_name:
-                maps = hidden
-        return keras.Model(inputs, [maps, hidden])
-    return keras.Model(model.inputs[0], [model.get_layer(layer_name).output, output_layer.input])
+    maps_layer = model.get_layer(layer_name)  # Keras lists the model's layers if there is none so named.
+    if not isinstance(model, keras.Sequential):
+        return keras.Model(model.inputs[0], [maps_layer.output, model.layers[-1].input])
+    # Rebuilt from the same layers: Keras 3 has no gradient between a Sequential's recorded outputs.
+    inputs = keras.Input(shape=model.inputs[0].shape[1:], dtype=model.inputs[0].dtype)
+    hidden, maps = inputs, None
+    for layer in model.layers[:-1]:
+        hidden = layer(hidden)
+        if layer is maps_layer:
+            maps = hidden
+    return keras.Model(inputs, [maps, hidden])
 
 
-def grad_cam(
-    model: keras.Model, image: np.ndarray, *, class_index: int | None = None, layer_name: str | None = None
-) -> np.ndarray:
-    """Grad-CAM heatmap: which parts of the image made the model choose a class.
+def _logits(output_layer: layers.Layer, hidden: tf.Tensor) -> tf.Tensor:
+    """The class scores: a softmax Dense layer's without the softmax, any other layer's output."""
+    if isinstance(output_layer, layers.Dense) and output_layer.activation is keras.activations.softmax:
+        return tf.matmul(hidden, output_layer.kernel) + output_layer.bias
+    return output_layer(hidden, training=False)
 
-    Taught in notebook 04. Computed with ``tf.GradientTape``: the gradient of the
-    class score with respect to a convolutional layer's feature maps, averaged over
-    each map, weights the maps; their weighted sum, with negative values cut to 0, is
-    scaled up to the image's size (Selvaraju et al., 2017). The class score is the
-    logit, before the softmax: a confident softmax output has almost no gradient.
 
-    Args:
-        model: A trained CNN taking 28x28x1 ``uint8`` images.
-        image: One ``uint8`` image, ``(28, 28)`` or ``(28, 28, 1)``.
-        class_index: The class to explain; the predicted class when ``None``.
-        layer_name: The feature maps to use; by default the last non-pooling layer
-            with a 4-D output (the last convolution block's activation).
-
-    Returns:
-        A ``(28, 28)`` float array in [0, 1] (all zeros if nothing supports the class).
-
-    Raises:
-        ValueError: A wrong image, class index or layer name.
-    """
-    image = np.asarray(image)
-    validate_images(image[np.newaxis], name="image")
-    layer_name = layer_name or _grad_cam_layer(model)
-    names = [layer.name for layer in model.layers]
-    if layer_name not in names:
-        raise ValueError(f"model {model.name!r} has no layer {layer_name!r}; its layers: {', '.join(names)}.")
-    num_classes = int(model.outputs[0].shape[-1])
-    if class_index is not None and not 0 <= class_index < num_classes:
-        raise ValueError(f"class_index must lie in 0..{num_classes - 1}, got {class_index}.")
-    output_layer = model.layers[-1]
-    softmax_dense = (
-        isinstance(output_layer, layers.Dense) and output_layer.activation is keras.activations.softmax
-    )
-    probe = _maps_and_hidden(model, layer_name)
-    batch = tf.convert_to_tensor(add_channel_axis(image[np.newaxis]))
-    with tf.GradientTape() as tape:
-        feature_maps, hidden = probe(batch, training=False)
-        if softmax_dense:  # The logits: the output layer without its softmax.
-            scores = tf.matmul(hidden, output_layer.kernel) + output_layer.bias
-        else:
-            scores = output_layer(hidden, training=False)
-        chosen = int(tf.argmax(scores[0])) if class_index is None else class_index
-        score = scores[:, chosen]
-    gradients = tape.gradient(score, feature_maps)
-    weights = tf.reduce_mean(gradients, axis=(1, 2))  # One weight per feature map.
+def _weighted_maps(feature_maps: tf.Tensor, gradients: tf.Tensor, size: tuple[int, int]) -> np.ndarray:
+    """Grad-CAM's last steps: weight, sum, cut negatives to 0, resize to ``size``, peak at 1."""
+    weights = tf.reduce_mean(gradients, axis=(1, 2))  # One weight per map: its mean gradient.
     heatmap = tf.nn.relu(tf.reduce_sum(feature_maps * weights[:, tf.newaxis, tf.newaxis, :], axis=-1))
-    heatmap = tf.image.resize(heatmap[..., tf.newaxis], image.shape[:2], method="bilinear")[0, ..., 0]
-    heatmap = heatmap.numpy()
+    heatmap = tf.image.resize(heatmap[..., tf.newaxis], size, method="bilinear")[0, ..., 0].numpy()
     peak = heatmap.max()
     return heatmap / peak if peak > 0 else np.zeros_like(heatmap)
 
@@ -259,26 +208,13 @@ def classify_image(
     top: int = 3,
     class_names: Sequence[str] = CLASS_NAMES,
 ) -> list[tuple[str, float]]:
-    """Classify a picture file with a trained model.
+    """The ``top`` most likely ``(class name, probability)`` of a picture file, most likely first.
 
-    Taught in notebook 04. The picture is turned into a Fashion-MNIST-like 28x28
-    image by :func:`fmnist_utils.data.load_image_file` (any size, colour or grayscale,
-    light or dark background).
-
-    Args:
-        model: A trained classifier.
-        path: An image file (PNG, JPEG, ...).
-        top: How many classes to return.
-        class_names: Names in label order.
-
-    Returns:
-        The ``top`` most likely ``(class name, probability)`` pairs, most likely first.
-
-    Raises:
-        FileNotFoundError: No such file.
-        ValueError: The file is empty, not an image, or the picture is blank.
+    Taught in notebook 04. :func:`fmnist_utils.data.load_image_file` turns the picture (any
+    size, colour or grayscale, light or dark background) into a Fashion-MNIST-like image,
+    and raises ``FileNotFoundError`` or ``ValueError`` for a missing, empty or blank one.
     """
     image = load_image_file(path)
-    probabilities = predict_probabilities(model, image[np.newaxis])[0]
+    probabilities = _probabilities(model, image[np.newaxis], None, False)[0]
     order = np.argsort(probabilities)[::-1][: max(1, top)]
     return [(class_names[index], float(probabilities[index])) for index in order]

@@ -43,12 +43,12 @@ __all__ = [
     "IMPROVED_RECIPE",
     "Recipe",
     "SmoothedSparseCrossentropy",
-    "TrainingResult",
     "compile_model",
     "cosine_schedule",
     "current_learning_rate",
     "fit_model",
     "load_model",
+    "load_or_train_baseline",
     "standard_callbacks",
     "train_model",
 ]
@@ -83,9 +83,6 @@ class Recipe:
         patience: Epochs without progress before early stopping; ``None``: train every epoch.
         monitor: The validation metric that decides the best epoch.
         validation_size: Share of the training images held out for validation.
-
-    Raises:
-        ValueError: A value out of range (the message names the field).
     """
 
     model: str = "baseline"
@@ -151,85 +148,32 @@ BASELINE_RECIPE = Recipe()
 #: Quick mode trains notebook 03's baseline on this many images, for all its epochs, so that
 #: the notebook's curves still show the plateau rule and overfitting.
 BASELINE_QUICK_TRAIN_SIZE = 4_000
-
-
-@dataclass
-class TrainingResult:
-    """What :func:`fit_model` measured.
-
-    Attributes:
-        history: Per-epoch metrics (``loss``, ``accuracy``, ``val_loss``, ...),
-            for the epochs run by this call.
-        seconds: Wall-clock time of ``fit``, validation included.
-        images_per_second: Training images processed per second of ``fit``.
-        epochs_run: Epochs run by this call (fewer than asked after early stopping,
-            or after resuming an interrupted run).
-        best_epoch: 1-based epoch with the best monitored value in this call.
-        run_dir: The run's folder.
-        elapsed: Seconds from the start of ``fit`` to the end of each epoch
-            (validation included), one entry per epoch of ``history``.
-    """
-
-    history: dict[str, list[float]]
-    seconds: float
-    images_per_second: float
-    epochs_run: int
-    best_epoch: int
-    run_dir: Path
-    elapsed: list[float] = field(default_factory=list)
-    checkpoint_path: Path = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.checkpoint_path = self.run_dir / "best.keras"
-
-    def seconds_to_reach(self, value: float, metric: str = "val_accuracy") -> float | None:
-        """Seconds of training until ``metric`` first reached ``value`` (``None``: never).
-
-        Counts from the start of ``fit`` to the end of the first epoch whose ``metric``
-        is at least ``value`` (for a loss, use a metric that grows, such as accuracy).
-
-        Raises:
-            KeyError: The history has no such metric.
-        """
-        if metric not in self.history:
-            raise KeyError(f"no metric {metric!r} in the history; it has {sorted(self.history)}.")
-        for reached, seconds in zip(self.history[metric], self.elapsed, strict=False):
-            if reached >= value:
-                return seconds
-        return None
-
-
-class _EpochClock(keras.callbacks.Callback):
-    """Record the seconds since the start of training at the end of every epoch."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.elapsed: list[float] = []
-        self._start = 0.0
-
-    def on_train_begin(self, logs: dict | None = None) -> None:
-        self._start = time.perf_counter()
-        self.elapsed = []
-
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        self.elapsed.append(time.perf_counter() - self._start)
+#: How notebook 05 trains the improved CNN; the benchmarks reuse it. Every epoch runs (no
+#: early stopping): the cosine schedule aims at the last one.
+IMPROVED_RECIPE = Recipe(
+    model="improved",
+    filters=(32, 64, 128),
+    convs_per_block=(1, 2, 2),
+    dropout_rate=0.0,
+    horizontal_flip=True,
+    translation=0.08,
+    epochs=24,
+    batch_size=256,
+    learning_rate=4e-3,
+    schedule="cosine",
+    label_smoothing=0.1,
+    patience=None,
+    monitor="val_accuracy",
+)
 
 
 def compile_model(
     model: keras.Model, recipe: Recipe = BASELINE_RECIPE, *, steps_per_epoch: int | None = None
 ) -> keras.Model:
-    """Compile a classifier for integer labels: Adam, sparse cross-entropy, accuracy.
+    """Compile a softmax classifier for integer labels (Adam, sparse cross-entropy, accuracy); return it.
 
-    Taught in notebook 03 (``compile_model(model)``: the baseline recipe's learning rate);
-    notebook 05 adds the recipe's schedule and label smoothing.
-
-    Args:
-        model: A model whose output is a softmax over the classes.
-        recipe: Where the learning rate, schedule and label smoothing come from.
-        steps_per_epoch: Training batches per epoch, which a cosine schedule needs.
-
-    Returns:
-        The same model, compiled.
+    Taught in notebook 03; notebook 05 adds the recipe's schedule and label smoothing. A cosine
+    schedule needs ``steps_per_epoch`` (training batches per epoch).
     """
     learning_rate = recipe.learning_rate
     if recipe.schedule == "cosine":
@@ -258,29 +202,10 @@ def standard_callbacks(
     reduce_lr_patience: int | None = 2,
     tensorboard: bool = True,
 ) -> list[keras.callbacks.Callback]:
-    """The callbacks of every training run in the course.
+    """The callbacks of every training run in the course, each explained in notebook 03.
 
-    Taught in notebook 03:
-
-    - ``EarlyStopping``: stop after ``patience`` epochs without improvement of
-      ``monitor`` and restore the best weights (``patience=None`` leaves it out).
-    - ``ReduceLROnPlateau``: halve the learning rate after ``reduce_lr_patience`` epochs
-      without improvement, so the model can settle into a minimum (``None`` leaves it out).
-    - ``ModelCheckpoint``: keep the best model in ``run_dir/best.keras``.
-    - ``CSVLogger``: append one row per epoch to ``run_dir/training_log.csv``.
-    - ``TensorBoard``: event files in ``run_dir/logs`` (``%tensorboard --logdir ...``).
-    - ``BackupAndRestore``: save the state after every epoch in ``run_dir/backup``, so a
-      run interrupted by a kernel restart resumes where it stopped when started again.
-
-    Args:
-        run_dir: The run's folder; created if needed.
-        monitor: The validation metric that decides "best".
-        patience: Epochs without improvement before stopping.
-        reduce_lr_patience: Epochs without improvement before halving the learning rate.
-        tensorboard: Include the TensorBoard callback.
-
-    Returns:
-        The callbacks, to pass to ``model.fit(callbacks=...)``.
+    Their files go in ``run_dir`` (see the module's docstring). ``patience=None``: no early
+    stopping; ``reduce_lr_patience=None``: no ``ReduceLROnPlateau`` (which halves the rate).
     """
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -309,6 +234,16 @@ def standard_callbacks(
     return callbacks
 
 
+def current_learning_rate(model_or_optimizer: keras.Model | keras.optimizers.Optimizer) -> float:
+    """The learning rate a model's optimizer (or an optimizer) uses now: a schedule's current value."""
+    optimizer = model_or_optimizer
+    if isinstance(model_or_optimizer, keras.Model):
+        optimizer = getattr(model_or_optimizer, "optimizer", None)  # Set by compile().
+    if optimizer is None:
+        raise ValueError("the model is not compiled, so it has no learning rate yet: compile it first.")
+    return float(keras.ops.convert_to_numpy(optimizer.learning_rate))  # Keras < 3.5: no float(variable).
+
+
 def fit_model(
     model: keras.Model,
     train: tuple[np.ndarray, np.ndarray],
@@ -321,43 +256,26 @@ def fit_model(
     seed: int = 42,
     verbose: int | str = 2,
 ) -> TrainingResult:
-    """Train a compiled model on ``uint8`` images as a recipe says, with the standard callbacks.
+    """Train a compiled model on ``(images, labels)`` as a recipe says, with the standard callbacks.
 
-    Taught in notebook 03: ``tf.data`` pipelines (:func:`fmnist_utils.data.make_dataset`),
-    :func:`standard_callbacks` for the recipe's monitor, patience and schedule, ``model.fit``
-    for its epochs and batch size, and the time it took. The best model is saved in
-    ``run_dir/best.keras``; a run interrupted by a kernel restart resumes from its last
-    completed epoch when called again with the same ``run_dir``.
-
-    Args:
-        model: A compiled model (see :func:`compile_model`).
-        train: ``(images, labels)`` to train on: ``uint8`` images, integer labels.
-        validation: ``(images, labels)`` to monitor, from the training data; ``None`` for the
-            final fit on all of it (the monitor is then ``loss``, not ``val_loss``).
-        recipe: How to train.
-        run_dir: The run's folder; ``None``: ``runs/model`` in the course's work folder.
-        tensorboard: Write TensorBoard logs.
-        extra_callbacks: More callbacks, run after the standard ones.
-        seed: Seed of the shuffling.
-        verbose: ``model.fit``'s verbosity (2: one line per epoch).
+    Taught in notebook 03. With ``validation=None`` (the final fit) the monitor is ``loss``.
+    The best model goes to ``run_dir/best.keras`` (default: ``runs/model`` in the work folder);
+    called again with the same ``run_dir``, an interrupted run resumes from its last epoch.
     """
     if not getattr(model, "compiled", False):  # Checked before anything is written to run_dir.
         raise ValueError("the model is not compiled: call training.compile_model(model) first.")
     monitor = recipe.monitor if validation is not None else recipe.monitor.removeprefix("val_")
-    machine = get_config()  # A small machine (Binder) gets smaller buffers and batches.
+    machine = get_config()
     run_dir = machine.run_dir("model") if run_dir is None else Path(run_dir)
     train_dataset, validation_dataset = _datasets(train, validation, recipe.batch_size, seed)
     _start_log(run_dir)
-    reduce_lr_patience = recipe.reduce_lr_patience if recipe.schedule == "plateau" else None
-    callbacks = standard_callbacks(
-        run_dir,
-        monitor=monitor,
-        patience=recipe.patience,
-        reduce_lr_patience=reduce_lr_patience,
-        tensorboard=tensorboard,
-    )
     clock = _EpochClock()
-    callbacks += [clock, *(extra_callbacks or []), *_runtime.training_callbacks(machine.small_machine)]
+    callbacks = [
+        *_recipe_callbacks(run_dir, recipe, monitor, tensorboard),
+        clock,
+        *(extra_callbacks or []),
+        *_runtime.training_callbacks(machine.small_machine),
+    ]
     start = time.perf_counter()
     history = model.fit(
         train_dataset,
@@ -370,20 +288,25 @@ def fit_model(
     return _result(history, time.perf_counter() - start, len(train[1]), monitor, run_dir, clock)
 
 
-def _start_log(run_dir: Path) -> None:
-    """A fresh run (not the resumption of an interrupted one) starts a fresh log."""
-    backup = run_dir / "backup"
-    if not (backup.is_dir() and any(backup.iterdir())):
-        (run_dir / "training_log.csv").unlink(missing_ok=True)
+def _recipe_callbacks(run_dir: Path, recipe: Recipe, monitor: str, tensorboard: bool) -> list:
+    """:func:`standard_callbacks` with the recipe's patience; the plateau rule for its schedule only."""
+    plateau = recipe.reduce_lr_patience if recipe.schedule == "plateau" else None
+    return standard_callbacks(
+        run_dir,
+        monitor=monitor,
+        patience=recipe.patience,
+        reduce_lr_patience=plateau,
+        tensorboard=tensorboard,
+    )
 
 
 def _datasets(train, validation, batch_size: int, seed: int):
     """The shuffled training pipeline and the validation pipeline (``None`` without one)."""
     pairs = [("train", train)] if validation is None else [("train", train), ("validation", validation)]
-    for name, (images, labels) in pairs:
+    for name, (images, labels) in pairs:  # Where a student's data enters: the messages name it.
         validate_images(images, name=f"{name} images")
         validate_labels(labels, name=f"{name} labels")
-    machine = get_config()
+    machine = get_config()  # A small machine (Binder) gets smaller buffers and batches.
     shuffle_buffer = machine.shuffle_buffer(len(train[1]))
     train_dataset = make_dataset(
         *train, batch_size=batch_size, shuffle=True, seed=seed, shuffle_buffer=shuffle_buffer
@@ -391,6 +314,46 @@ def _datasets(train, validation, batch_size: int, seed: int):
     if validation is None:
         return train_dataset, None
     return train_dataset, make_dataset(*validation, batch_size=machine.eval_batch_size(max(batch_size, 512)))
+
+
+def _start_log(run_dir: Path) -> None:
+    """A fresh run (not the resumption of an interrupted one) starts a fresh log."""
+    backup = run_dir / "backup"
+    if not (backup.is_dir() and any(backup.iterdir())):
+        (run_dir / "training_log.csv").unlink(missing_ok=True)
+
+
+@dataclass
+class TrainingResult:
+    """What :func:`fit_model` measured, for the epochs this call ran (fewer after early stopping)."""
+
+    history: dict[str, list[float]]  # Per-epoch metrics: loss, accuracy, val_loss, ...
+    seconds: float  # Wall-clock time of fit, validation included.
+    images_per_second: float  # Training images per second of fit.
+    epochs_run: int
+    best_epoch: int  # 1-based, the best monitored value.
+    run_dir: Path
+    elapsed: list[float] = field(default_factory=list)  # Seconds from the start to each epoch's end.
+    checkpoint_path: Path = field(init=False)  # run_dir/best.keras
+
+    def __post_init__(self) -> None:
+        self.checkpoint_path = self.run_dir / "best.keras"
+
+
+class _EpochClock(keras.callbacks.Callback):
+    """Record the seconds since the start of training at the end of every epoch."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.elapsed: list[float] = []
+        self._start = 0.0
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self._start = time.perf_counter()
+        self.elapsed = []
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self.elapsed.append(time.perf_counter() - self._start)
 
 
 def _result(
@@ -414,44 +377,18 @@ def _result(
     )
 
 
-def current_learning_rate(model_or_optimizer: keras.Model | keras.optimizers.Optimizer) -> float:
-    """The learning rate an optimizer uses now, as a Python number.
-
-    For a model, its optimizer's; with a schedule (see :func:`cosine_schedule`), the
-    schedule's value at the optimizer's current step. Use it in a callback to print the
-    rate: ``float(optimizer.learning_rate)`` fails on Keras before 3.5, whose variables
-    cannot be converted with ``float()`` (``TypeError: ... not 'Variable'``).
-
-    Raises:
-        ValueError: A model that is not compiled (it has no optimizer yet).
-    """
-    optimizer = model_or_optimizer
-    if isinstance(model_or_optimizer, keras.Model):
-        optimizer = getattr(model_or_optimizer, "optimizer", None)  # Set by compile().
-    if optimizer is None:
-        raise ValueError("the model is not compiled, so it has no learning rate yet: compile it first.")
-    return float(keras.ops.convert_to_numpy(optimizer.learning_rate))
-
-
 def load_model(path: str | os.PathLike[str]) -> keras.Model:
     """Load a model saved as a ``.keras`` file, with Keras' safe mode on.
 
-    Safe mode is already Keras' default; passing it explicitly keeps it on. It refuses to
-    deserialize the Python code of ``Lambda`` layers. It reduces, but does not remove, the
-    risk of loading an untrusted file: several ways around it have been found and fixed
-    since 2025 (CVE-2025-1550, CVE-2025-9906, ...). Keep Keras up to date and load only
-    files you trust.
-
-    Raises:
-        FileNotFoundError: No such file; the message says which notebook makes it.
-        ValueError: Not a ``.keras`` file.
+    Safe mode refuses to run the Python code of ``Lambda`` layers. It reduces, but does not
+    remove, the risk of loading an untrusted file: load only files you trust.
     """
     path = Path(path)
     if path.suffix != ".keras":
         raise ValueError(f"{path}: expected a .keras file saved with model.save(...).")
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such model file. Notebook 03 trains and saves it.")
-    return keras.models.load_model(path, safe_mode=True)
+    return keras.models.load_model(path, safe_mode=True)  # Keras' default, kept on explicitly.
 
 
 # --- Notebook 05: a better recipe.
@@ -461,16 +398,9 @@ def load_model(path: str | os.PathLike[str]) -> keras.Model:
 class SmoothedSparseCrossentropy(keras.losses.Loss):
     """Cross-entropy with label smoothing for integer labels.
 
-    Taught in notebook 05. Keras' ``CategoricalCrossentropy(label_smoothing=...)``
-    needs one-hot labels; this loss one-hot encodes the integer labels itself, so the
-    data pipeline and the ``accuracy`` metric stay as they are. With smoothing ``s``
-    the target of the true class is ``1 - s + s / K`` and every other class gets
-    ``s / K`` (``K`` classes), which discourages over-confident predictions.
-
-    Args:
-        label_smoothing: ``s``, in [0, 1); 0 is the ordinary cross-entropy.
-        num_classes: ``K``.
-        name: Name of the loss.
+    Taught in notebook 05. Keras' ``CategoricalCrossentropy(label_smoothing=s)`` needs one-hot
+    labels; this loss one-hot encodes them itself. The true class's target is ``1 - s + s / K``,
+    every other class's ``s / K`` (``K`` classes), which discourages over-confident predictions.
     """
 
     def __init__(
@@ -481,8 +411,8 @@ class SmoothedSparseCrossentropy(keras.losses.Loss):
         **kwargs: object,
     ) -> None:
         super().__init__(name=name, **kwargs)
-        self.label_smoothing = fraction(label_smoothing, "label_smoothing")
-        self.num_classes = positive_int(num_classes, "num_classes")
+        self.label_smoothing = float(label_smoothing)
+        self.num_classes = int(num_classes)
 
     def call(self, y_true, y_pred):
         labels = keras.ops.cast(keras.ops.reshape(y_true, (-1,)), "int32")
@@ -505,32 +435,19 @@ def cosine_schedule(
     warmup_epochs: int = 1,
     final_fraction: float = 0.01,
 ) -> keras.optimizers.schedules.LearningRateSchedule:
-    """A learning rate that warms up linearly, then follows a cosine down to a small value.
+    """A Keras ``CosineDecay`` rate that warms up linearly, then follows a cosine down to a small value.
 
-    For notebook 05; a recipe with ``schedule="cosine"`` uses it (:func:`compile_model`). It
-    changes the rate every step, so such a recipe adds no ``ReduceLROnPlateau``.
+    Taught in notebook 05; a recipe with ``schedule="cosine"`` uses it (and no plateau rule).
 
     Args:
         learning_rate: The peak learning rate, reached at the end of the warm-up.
-        epochs: Length of the whole run, in epochs.
-        steps_per_epoch: Training batches per epoch (``ceil(examples / batch_size)``).
         warmup_epochs: Epochs of linear warm-up from 0 (0 for none).
         final_fraction: The last learning rate, as a fraction of the peak.
-
-    Returns:
-        A Keras ``CosineDecay`` schedule.
-
-    Raises:
-        ValueError: A non-positive learning rate or length, or a warm-up as long as the run.
     """
+    # CosineDecay accepts a rate of 0 and any alpha, and words a warm-up as long as the run
+    # only as "decay_steps must be > 0": those three are checked here.
     learning_rate = positive_number(learning_rate, "learning_rate")
-    epochs = positive_int(epochs, "epochs")
-    steps_per_epoch = positive_int(steps_per_epoch, "steps_per_epoch")
-    if (
-        isinstance(warmup_epochs, bool)
-        or not isinstance(warmup_epochs, int)
-        or not 0 <= warmup_epochs < epochs
-    ):
+    if not 0 <= warmup_epochs < epochs:
         raise ValueError(
             f"warmup_epochs must be an integer in 0..epochs-1 ({epochs - 1}), got {warmup_epochs!r}."
         )
@@ -546,27 +463,6 @@ def cosine_schedule(
     )
 
 
-#: How notebook 05 trains the improved CNN; the benchmarks reuse it. Every epoch runs (no
-#: early stopping): the cosine schedule aims at the last one. 24 epochs with random shifts
-#: of up to 8% (about 2 pixels): shifts slowed 12-epoch runs down, and pay over twice as many
-#: (``benchmarks/README.md``).
-IMPROVED_RECIPE = Recipe(
-    model="improved",
-    filters=(32, 64, 128),
-    convs_per_block=(1, 2, 2),
-    dropout_rate=0.0,
-    horizontal_flip=True,
-    translation=0.08,
-    epochs=24,
-    batch_size=256,
-    learning_rate=4e-3,
-    schedule="cosine",
-    label_smoothing=0.1,
-    patience=None,
-    monitor="val_accuracy",
-)
-
-
 def train_model(
     recipe: Recipe,
     train: tuple[np.ndarray, np.ndarray],
@@ -578,50 +474,29 @@ def train_model(
     tensorboard: bool = False,
     verbose: int | str = 2,
 ) -> tuple[keras.Model, TrainingResult]:
-    """Build, compile and train a model as a recipe says.
+    """Build, compile and train a model as a recipe says; return it and :func:`fit_model`'s result.
 
-    Used by notebook 05, :func:`load_or_train_baseline` (notebooks 04 and 06), the search
-    and the benchmarks, so that they all train exactly what notebooks 03 and 05 teach.
+    Used by notebook 05, notebooks 04 and 06 (through :func:`load_or_train_baseline`), the search
+    and the benchmarks.
 
     Args:
-        recipe: How to build and train (:data:`BASELINE_RECIPE`, :data:`IMPROVED_RECIPE`,
-            or a copy changed with ``recipe.replace(...)``).
-        train: Training ``(images, labels)``.
-        validation: Validation ``(images, labels)``; ``None`` for the final fit on all
-            the training data, once every choice is made.
-        model: Train this model instead of building the recipe's (notebook 05's
-            comparison); it is compiled here with the recipe's optimizer and loss.
+        validation: ``(images, labels)``; ``None`` for the final fit on all the training data.
+        model: Train (and compile) this model instead of building the recipe's.
         run_dir: The run's folder; ``None``: ``runs/<the recipe's model>`` in the work folder.
-        seed: Seed of the augmentation layers and of the shuffling.
-        tensorboard: Write TensorBoard logs.
-        verbose: ``model.fit``'s verbosity.
-
-    Returns:
-        The trained model and what training measured.
     """
     model = recipe.build_model(seed) if model is None else model
     compile_model(model, recipe, steps_per_epoch=-(-len(train[1]) // recipe.batch_size))
     run_dir = get_config().run_dir(recipe.model) if run_dir is None else run_dir
-    result = fit_model(
+    return model, fit_model(
         model, train, validation, recipe, run_dir=run_dir, tensorboard=tensorboard, seed=seed, verbose=verbose
     )
-    return model, result
 
 
 def load_or_train_baseline(train_images: np.ndarray, train_labels: np.ndarray) -> keras.Model:
     """Notebook 03's baseline: loaded from where notebook 03 saved it, or trained and saved there.
 
-    For notebooks 04 and 06 opened before notebook 03 was run (or on Colab, where each
-    notebook gets its own machine): the baseline is then trained with notebook 03's recipe
-    (:data:`BASELINE_RECIPE`) on its 90% / 10% split of ``train_images``, sized by quick
-    mode as notebook 03 sizes it, and saved for the next time.
-
-    Args:
-        train_images: The 60,000 training images (the split and quick mode's subset are made here).
-        train_labels: Their labels.
-
-    Returns:
-        The trained baseline.
+    For notebooks 04 and 06 run before notebook 03 (or on Colab): it is then trained as notebook
+    03 does, on its 90% / 10% split of the 60,000 training images, sized by quick mode.
     """
     config = get_config()
     path = config.model_path("baseline_cnn")

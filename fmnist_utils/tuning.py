@@ -1,12 +1,9 @@
 """Hyperparameter search with KerasTuner over the improved CNN's recipe.
 
-Taught in notebook 05. The search space is small and explained there: each
-hyperparameter is one field of :data:`fmnist_utils.training.IMPROVED_RECIPE` with a few
-values to try, and every other field keeps the recipe's value. Each trial builds the
-recipe's model and compiles it with :func:`fmnist_utils.training.compile_model` (the
-recipe's cosine schedule over the trial's epochs) and keeps its best validation accuracy.
-
-Validation data comes from the training set; the search never sees the test set.
+Taught in notebook 05. Each hyperparameter is one field of
+:data:`fmnist_utils.training.IMPROVED_RECIPE` with a few values to try; every other field
+keeps the recipe's value. Validation data comes from the training set; the search never sees
+the test set.
 """
 
 from __future__ import annotations
@@ -53,14 +50,8 @@ SEARCHABLE = (
 class ImprovedCNNHyperModel(keras_tuner.HyperModel):
     """Builds one trial's model: the improved recipe with the hyperparameters chosen.
 
-    Args:
-        epochs: Epochs of one trial (the cosine schedule spans them).
-        steps_per_epoch: Training batches per epoch.
-        search_space: ``{recipe key: values}``; defaults to :data:`SEARCH_SPACE`.
-        seed: Seed of the augmentation layers.
-
-    Raises:
-        ValueError: A key that is not in the recipe, or a key without values.
+    ``search_space`` is ``{recipe key: values}`` (default :data:`SEARCH_SPACE`); ``epochs`` of one
+    trial, which the cosine schedule spans, of ``steps_per_epoch`` training batches.
     """
 
     def __init__(
@@ -72,9 +63,11 @@ class ImprovedCNNHyperModel(keras_tuner.HyperModel):
         seed: int = 42,
     ) -> None:
         super().__init__(name="improved_cnn")
-        self.epochs = positive_int(epochs, "epochs")
-        self.steps_per_epoch = positive_int(steps_per_epoch, "steps_per_epoch")
+        self.epochs = epochs
+        self.steps_per_epoch = steps_per_epoch
         self.search_space = dict(SEARCH_SPACE if search_space is None else search_space)
+        self.seed = seed
+        # Checked here, not when the search's first trial fails: the space is the student's.
         unknown = sorted(set(self.search_space) - set(SEARCHABLE))
         if unknown:
             raise ValueError(
@@ -85,7 +78,6 @@ class ImprovedCNNHyperModel(keras_tuner.HyperModel):
                 raise ValueError(
                     f"search_space[{key!r}] must be a non-empty tuple of values, got {values!r}."
                 )
-        self.seed = seed
 
     def build(self, hp: keras_tuner.HyperParameters) -> keras.Model:
         """Build and compile the trial's model."""
@@ -110,45 +102,46 @@ def run_search(
 ) -> keras_tuner.Tuner:
     """Run a Bayesian-optimization search and return the tuner.
 
-    The first ``num_initial_points`` trials are drawn at random; each later one is chosen
-    by the Gaussian-process model of the trials so far, as the one with the best optimistic
-    estimate (the expected score plus a multiple of its uncertainty). KerasTuner's own
-    default is 3 random trials per hyperparameter (12 here): a 6-trial search would then
-    be a random search, so half the trials are random by default.
+    Taught in notebook 05. The first ``num_initial_points`` trials (default: half of
+    ``max_trials``, at least 1) are drawn at random; each later one is chosen by the
+    Gaussian-process model of the trials so far.
 
     Args:
-        train: Training ``(images, labels)`` (``uint8`` images).
-        validation: Validation ``(images, labels)``, from the training data.
-        directory: Folder for the trials (see ``RunConfig.tuner_dir``). A finished
-            search in the same folder is reloaded rather than run again, unless
-            ``overwrite``.
-        max_trials: Number of settings to try.
-        epochs: Epochs per trial.
+        train, validation: ``(images, labels)``, both from the training data.
+        directory: Folder for the trials (see ``RunConfig.tuner_dir``). A finished search in
+            the same folder is reloaded rather than run again, unless ``overwrite``.
         search_space: ``{recipe key: values}``; defaults to :data:`SEARCH_SPACE`.
-        batch_size: Examples per training step (the recipe's).
-        seed: Seed of the search and of the shuffling.
-        overwrite: Start afresh even if ``directory`` holds an earlier search.
-        verbose: Keras' verbosity during the search (0: silent).
-        num_initial_points: Trials drawn at random before the model chooses; default
-            half of ``max_trials`` (at least 1).
-
-    Returns:
-        The tuner; see :func:`search_results` and ``tuner.get_best_hyperparameters()``.
-
-    Raises:
-        ValueError: Bad images, labels or options.
     """
-    max_trials = positive_int(max_trials, "max_trials")
-    num_initial_points = positive_int(
-        max(1, max_trials // 2) if num_initial_points is None else num_initial_points, "num_initial_points"
-    )
-    batch_size = positive_int(batch_size, "batch_size")
+    max_trials = positive_int(max_trials, "max_trials")  # KerasTuner would run no trial at all.
     train_dataset, validation_dataset = _datasets(train, validation, batch_size, seed)
     hypermodel = ImprovedCNNHyperModel(
         epochs=epochs, steps_per_epoch=-(-len(train[1]) // batch_size), search_space=search_space, seed=seed
     )
-    directory = Path(directory)
-    tuner = keras_tuner.BayesianOptimization(
+    tuner = _bayesian_tuner(hypermodel, Path(directory), max_trials, num_initial_points, seed, overwrite)
+    tuner.search(
+        train_dataset,
+        validation_data=validation_dataset,
+        epochs=epochs,
+        shuffle=False,
+        callbacks=_runtime.training_callbacks(get_config().small_machine),  # Memory freed after each trial.
+        verbose=verbose,
+    )
+    return tuner
+
+
+def _bayesian_tuner(
+    hypermodel: ImprovedCNNHyperModel,
+    directory: Path,
+    max_trials: int,
+    num_initial_points: int | None,
+    seed: int,
+    overwrite: bool,
+) -> keras_tuner.Tuner:
+    """KerasTuner's Bayesian optimization, its trials in ``directory``."""
+    # KerasTuner's default (3 per hyperparameter) would leave no trial to the model.
+    if num_initial_points is None:
+        num_initial_points = max(1, max_trials // 2)
+    return keras_tuner.BayesianOptimization(
         hypermodel,
         objective="val_accuracy",
         max_trials=max_trials,
@@ -158,25 +151,13 @@ def run_search(
         project_name=directory.name,
         overwrite=overwrite,
     )
-    tuner.search(
-        train_dataset,
-        validation_data=validation_dataset,
-        epochs=hypermodel.epochs,
-        shuffle=False,
-        callbacks=_runtime.training_callbacks(get_config().small_machine),  # Memory freed after each trial.
-        verbose=verbose,
-    )
-    return tuner
 
 
 def search_results(tuner: keras_tuner.Tuner) -> pd.DataFrame:
-    """One row per completed trial, best first: its hyperparameters and validation accuracy.
+    """One row per completed trial, in the tuner's ranking: its hyperparameters and validation accuracy.
 
-    The order is the tuner's own ranking (``tuner.oracle.get_best_trials``), so the first
-    row is always ``tuner.get_best_hyperparameters()[0]``, ties included. The
-    ``val_accuracy`` column is the trial's best epoch, the value the search ranks by;
-    ``chosen`` says whether the trial was drawn ``"at random"`` (the first
-    ``num_initial_points``, in the order they ran) or ``"by the model"``.
+    The first row is ``tuner.get_best_hyperparameters()[0]``; ``val_accuracy`` is the trial's best
+    epoch; ``chosen`` says whether the trial was drawn ``"at random"`` or ``"by the model"``.
     """
     trials = tuner.oracle.get_best_trials(num_trials=len(tuner.oracle.trials))
     random_trials = tuner.oracle.num_initial_points

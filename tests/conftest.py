@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from helpers import write_tiny_dataset
 
+from fmnist_utils._files import DATA_DIR_ENV_VAR
 from fmnist_utils.config import WORK_DIR_ENV_VAR
-from fmnist_utils.data import DATA_DIR_ENV_VAR
 
 # Only this process: notebook kernels started by nbval keep Jupyter's inline backend.
 matplotlib.use("Agg")
@@ -29,6 +29,27 @@ def isolated_env(tmp_path, monkeypatch):
     keras_home = tmp_path / "keras-home"
     monkeypatch.setenv("KERAS_HOME", str(keras_home))
     return keras_home
+
+
+@pytest.fixture(autouse=True)
+def fresh_config(monkeypatch):
+    """No test reads a configuration built before it, or before it changed the environment.
+
+    ``get_config()`` keeps the configuration it builds; tests set FMNIST_QUICK, FMNIST_WORK_DIR
+    or MEM_LIMIT as they go, so each ``monkeypatch.setenv``, ``delenv`` or ``chdir`` forgets it.
+    """
+    from fmnist_utils import config
+
+    def forgetting(change):
+        def changed(*args, **kwargs):
+            change(*args, **kwargs)
+            config._current = None
+
+        return changed
+
+    config._current = None
+    for name in ("setenv", "delenv", "chdir"):
+        setattr(monkeypatch, name, forgetting(getattr(monkeypatch, name)))
 
 
 @pytest.fixture

@@ -63,8 +63,10 @@ def write_tiny_dataset(folder: Path, arrays: dict[str, np.ndarray] | None = None
     arrays = tiny_arrays() if arrays is None else arrays
     files = {}
     for key, official in FILES.items():
-        path = write_gz(folder / official.name, idx_bytes(arrays[key]))
-        files[key] = DataFile(official.name, official.kind, len(arrays[key]), sha256_of(path))
+        content = idx_bytes(arrays[key])
+        path = write_gz(folder / official.name, content)
+        raw_sha256 = hashlib.sha256(content).hexdigest()
+        files[key] = DataFile(official.name, official.kind, len(arrays[key]), sha256_of(path), raw_sha256)
     return files
 
 

@@ -197,6 +197,38 @@ def test_model_comparison_update_needs_an_earlier_run(tmp_path):
         module._merge_runs(earlier, [], mode="quick")
 
 
+def test_model_comparison_tutorial_models_match_the_tutorials():
+    import numpy as np
+
+    module = load_benchmark("model_comparison")
+    dense = module.build_tutorial_dense()
+    # Flatten 784 -> Dense 128 -> Dense 10.
+    assert dense.count_params() == (784 * 128 + 128) + (128 * 10 + 10) == 101_770
+    images = np.zeros((4, 28, 28, 1), dtype=np.uint8)
+    np.testing.assert_allclose(np.asarray(dense(images)).sum(axis=1), 1.0, rtol=1e-5)
+    cnn = module.build_tutorial_cnn()
+    shapes = [cnn.get_layer(f"pool{block}").output.shape[1:] for block in (1, 2, 3)]
+    assert shapes == [(13, 13, 32), (5, 5, 64), (1, 1, 128)]  # No padding: the maps shrink.
+    convs = (9 * 1 + 1) * 32 + (9 * 32 + 1) * 64 + (9 * 64 + 1) * 128
+    assert cnn.count_params() == convs + (128 * 128 + 128) + (128 * 10 + 10) == 110_474
+    assert [cnn.get_layer(f"dropout{block}").rate for block in (1, 2, 3)] == [0.25] * 3
+    assert np.asarray(cnn(images)).shape == (4, 10)
+    assert module.build_model("baseline", 42) is None  # The recipe's own model.
+
+
+def test_model_comparison_seconds_to_reach():
+    from types import SimpleNamespace
+
+    module = load_benchmark("model_comparison")
+    result = SimpleNamespace(history={"val_accuracy": [0.80, 0.91, 0.90, 0.93]}, elapsed=[1.0, 2.0, 3.0, 4.0])
+    assert module.seconds_to_reach(result, 0.91) == 2.0  # The first epoch that reached it.
+    assert module.seconds_to_reach(result, 0.0) == 1.0
+    assert module.seconds_to_reach(result, 0.94) is None
+    assert module.seconds_to_reach(result, 0.85, metric="val_accuracy") == 2.0
+    with pytest.raises(KeyError, match="val_f1"):
+        module.seconds_to_reach(result, 0.5, metric="val_f1")
+
+
 def test_seed_spread_quick_setting(real_data_dir, tmp_path):
     output_file = tmp_path / "spread.json"
     output = run_script(

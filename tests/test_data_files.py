@@ -19,8 +19,7 @@ from fmnist_utils._files import (
     check_local_copy,
     download_fashion_mnist,
     keras_cache_dir,
-    read_idx_images,
-    read_idx_labels,
+    read_idx,
     verify_file,
     verify_folder,
 )
@@ -57,22 +56,24 @@ def test_truncated_file_is_reported_as_truncated(tiny_dataset):
 def test_idx_payload_shorter_than_header_says(tmp_path):
     images = np.zeros((5, 28, 28), dtype=np.uint8)
     path = write_gz(tmp_path / "x.gz", idx_bytes(images)[:-28])
-    with pytest.raises(DatasetError, match=r"truncated: its header announces 5x28x28"):
-        read_idx_images(path)
+    with pytest.raises(DatasetError, match=r"truncated or foreign: its header announces 5x28x28"):
+        read_idx(path, "images")
 
 
 def test_not_gzip(tmp_path):
     path = tmp_path / "train-images-idx3-ubyte.gz"
     path.write_bytes(b"<html>404 Not Found</html>")
-    with pytest.raises(DatasetError, match=r"not a gzip file"):
-        read_idx_images(path)
+    with pytest.raises(
+        DatasetError, match=r"not an IDX images file, compressed or not: its data starts with 3c68"
+    ):
+        read_idx(path, "images")
 
 
 def test_empty_file(tmp_path):
     path = tmp_path / "empty.gz"
     path.write_bytes(b"")
-    with pytest.raises(DatasetError, match=r"empty"):
-        read_idx_labels(path)
+    with pytest.raises(DatasetError, match=r"the file is empty"):
+        read_idx(path, "labels")
 
 
 def test_corrupt_gzip_data(tmp_path):
@@ -80,35 +81,37 @@ def test_corrupt_gzip_data(tmp_path):
     raw = bytearray(path.read_bytes())
     raw[12:20] = b"\xff" * 8
     path.write_bytes(bytes(raw))
-    with pytest.raises(DatasetError, match=r"gzip data is corrupt|truncated"):
-        read_idx_labels(path)
+    with pytest.raises(DatasetError, match=r"gzip data is corrupt or truncated"):
+        read_idx(path, "labels")
 
 
 def test_wrong_magic_number(tmp_path):
     path = write_gz(tmp_path / "x.gz", idx_bytes(np.zeros((3, 28, 28), np.uint8), magic=0x0D03))
-    with pytest.raises(DatasetError, match=r"wrong IDX magic number 0x00000d03.*0x00000803"):
-        read_idx_images(path)
+    with pytest.raises(
+        DatasetError, match=r"its data starts with 00000d03 .*an IDX images file with 00000803"
+    ):
+        read_idx(path, "images")
 
 
 def test_swapped_images_and_labels_are_named(tmp_path):
     path = write_gz(tmp_path / "x.gz", idx_bytes(np.zeros(3, np.uint8)))
     with pytest.raises(DatasetError, match=r"swapped"):
-        read_idx_images(path)
+        read_idx(path, "images")
 
 
 def test_wrong_image_dimensions(tmp_path):
     path = write_gz(tmp_path / "x.gz", idx_bytes(np.zeros((3, 32, 32), np.uint8)))
-    with pytest.raises(DatasetError, match=r"32x32.*28x28"):
-        read_idx_images(path)
+    with pytest.raises(DatasetError, match=r"announces 3x32x32 images.*official file holds 3x28x28"):
+        read_idx(path, "images")
 
 
 def test_wrong_item_count(tmp_path):
     path = write_gz(tmp_path / "x.gz", idx_bytes(np.zeros((3, 28, 28), np.uint8)))
-    with pytest.raises(DatasetError, match=r"holds 3 images, the official file holds 60,000"):
-        read_idx_images(path, expected_count=60_000)
+    with pytest.raises(DatasetError, match=r"announces 3x28x28 images.*official file holds 60000x28x28"):
+        read_idx(path, "images", 60_000)
     labels = write_gz(tmp_path / "y.gz", idx_bytes(np.zeros(3, np.uint8)))
-    with pytest.raises(DatasetError, match=r"holds 3 labels, the official file holds 10,000"):
-        read_idx_labels(labels, expected_count=10_000)
+    with pytest.raises(DatasetError, match=r"announces 3 labels.*official file holds 10000"):
+        read_idx(labels, "labels", 10_000)
 
 
 def test_labels_out_of_range(tiny_dataset):
@@ -116,40 +119,15 @@ def test_labels_out_of_range(tiny_dataset):
     labels = tiny_arrays()["test_labels"].copy()
     labels[4] = 12
     path = write_gz(folder / files["test_labels"].name, idx_bytes(labels))
-    files = {
-        **files,
-        "test_labels": DataFile(
-            path.name, "labels", len(labels), hashlib.sha256(path.read_bytes()).hexdigest()
-        ),
-    }
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    files = {**files, "test_labels": dataclasses.replace(files["test_labels"], sha256=digest)}
     with pytest.raises(DatasetError, match=r"1 labels lie outside 0\.\.9 \(the first, at index 4, is 12\)"):
         load_fashion_mnist(folder, files=files, mirrors=OFFLINE)
 
 
-@pytest.mark.parametrize(
-    ("split", "loader", "message"),
-    [
-        (
-            "train",
-            load_fashion_mnist,
-            r"train images file holds 30 images but the train labels file holds 29",
-        ),
-        ("test", load_fashion_mnist, r"test images file holds 10 images but the test labels file holds 9"),
-        ("test", load_test_set, r"test images file holds 10 images but the test labels file holds 9"),
-    ],
-)
-def test_image_and_label_counts_disagree(tmp_path, split, loader, message):
-    arrays = tiny_arrays()
-    arrays[f"{split}_labels"] = arrays[f"{split}_labels"][:-1]
-    folder = tmp_path / "mismatch"
-    files = write_tiny_dataset(folder, arrays)
-    with pytest.raises(DatasetError, match=message):
-        loader(folder, files=files, mirrors=OFFLINE)
-
-
 def test_wrong_digest_of_wellformed_file(tiny_dataset):
     folder, files = tiny_dataset
-    wrong = {**files, "train_labels": DataFile(files["train_labels"].name, "labels", 30, "0" * 64)}
+    wrong = {**files, "train_labels": dataclasses.replace(files["train_labels"], sha256="0" * 64)}
     with pytest.raises(DatasetError, match=r"SHA-256 mismatch: expected 0{64}, got [0-9a-f]{64}") as info:
         load_fashion_mnist(folder, files=wrong, mirrors=OFFLINE)
     assert "train-labels-idx1-ubyte.gz" in str(info.value)
@@ -157,7 +135,7 @@ def test_wrong_digest_of_wellformed_file(tiny_dataset):
 
 
 def test_verify_file_missing(tmp_path):
-    with pytest.raises(DatasetError, match=r"file not found"):
+    with pytest.raises(DatasetError, match=r"nope.gz: cannot be read \(No such file or directory\)"):
         verify_file(tmp_path / "nope.gz", FILES["train_images"])
 
 
@@ -166,7 +144,7 @@ def test_bad_local_file_is_not_replaced_by_a_download(tiny_dataset):
     folder, files = tiny_dataset
     path = folder / files["train_images"].name
     path.write_bytes(b"garbage")
-    with pytest.raises(DatasetError, match=r"not a gzip file"):
+    with pytest.raises(DatasetError, match=r"not an IDX images file"):
         load_fashion_mnist(folder, files=files, mirrors=OFFLINE)
     assert path.read_bytes() == b"garbage"
 
@@ -205,7 +183,7 @@ def test_gzip_written_by_other_tools_is_read(tmp_path):
     path = tmp_path / "labels.gz"
     with gzip.open(path, "wb", compresslevel=1) as file:
         file.write(idx_bytes(labels))
-    np.testing.assert_array_equal(read_idx_labels(path), labels)
+    np.testing.assert_array_equal(read_idx(path, "labels"), labels)
 
 
 def test_load_test_set_gives_the_same_test_arrays(tiny_dataset):
@@ -221,18 +199,12 @@ def test_load_test_set_gives_the_same_test_arrays(tiny_dataset):
 
 
 def decompress(folder, files: dict[str, DataFile], keys) -> dict[str, DataFile]:
-    """Replace the ``.gz`` files of ``keys`` by their decompressed versions, as a browser does.
-
-    Returns the file table with the digests of the decompressed contents filled in.
-    """
-    table = {}
-    for key, spec in files.items():
-        raw = gzip.decompress((folder / spec.name).read_bytes())
-        table[key] = dataclasses.replace(spec, raw_sha256=hashlib.sha256(raw).hexdigest())
-        if key in keys:
-            (folder / spec.raw_name).write_bytes(raw)
-            (folder / spec.name).unlink()
-    return table
+    """Replace the ``.gz`` files of ``keys`` by their decompressed versions, as a browser does."""
+    for key in keys:
+        spec = files[key]
+        (folder / spec.raw_name).write_bytes(gzip.decompress((folder / spec.name).read_bytes()))
+        (folder / spec.name).unlink()
+    return files
 
 
 @pytest.mark.parametrize("keys", [set(FILES), {"train_images", "test_labels"}], ids=["all", "mixed"])
@@ -288,13 +260,6 @@ def test_decompressed_contents_under_the_gz_name_are_accepted(tiny_dataset):
     np.testing.assert_array_equal(train_labels, tiny_arrays()["train_labels"])
 
 
-def test_decompressed_file_without_a_known_digest_is_refused(tiny_dataset):
-    folder, files = tiny_dataset
-    decompress(folder, files, {"test_images"})
-    with pytest.raises(DatasetError, match=r"no SHA-256 digest of the decompressed .* cannot be verified"):
-        load_fashion_mnist(folder, files=files, mirrors=OFFLINE)
-
-
 def test_nonexistent_folder_is_reported_as_such_with_its_absolute_path(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(DatasetError) as info:
@@ -333,9 +298,11 @@ def test_relative_folder_loads_and_is_returned_absolute(tmp_path, monkeypatch):
 def test_errors_of_relative_files_name_the_absolute_path(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "labels.gz").write_bytes(b"")
-    with pytest.raises(DatasetError, match=rf"^{tmp_path / 'labels.gz'}: the file is empty"):
-        read_idx_labels("labels.gz")
-    with pytest.raises(DatasetError, match=rf"^{tmp_path / 'gone.gz'}: file not found"):
+    with pytest.raises(
+        DatasetError, match=rf"^{tmp_path / 'labels.gz'}: not an IDX labels .*: the file is empty"
+    ):
+        read_idx("labels.gz", "labels")
+    with pytest.raises(DatasetError, match=rf"^{tmp_path / 'gone.gz'}: cannot be read"):
         verify_file("gone.gz", FILES["train_images"])
 
 
@@ -347,7 +314,7 @@ def test_verify_folder_lists_every_problem(tiny_dataset):
         verify_folder(folder, files)
     lines = str(info.value).splitlines()
     assert lines[0] == f"{folder}: 2 of the 4 files are missing or bad:"
-    assert lines[1].startswith(f"  - {folder / files['train_images'].name}: not a gzip file")
+    assert lines[1].startswith(f"  - {folder / files['train_images'].name}: not an IDX images file")
     assert lines[2].startswith(f"  - {folder / files['test_labels'].name}: missing")
     assert lines[3].startswith(
         f"To fix it: copy the four Fashion-MNIST files (.gz or decompressed) into {folder}"
@@ -374,23 +341,24 @@ def test_the_digest_covers_the_whole_file(tmp_path):
 def test_idx_payload_longer_than_header_says(tmp_path, kind):
     array = np.zeros((5, 28, 28) if kind == "images" else (5,), dtype=np.uint8)
     path = write_gz(tmp_path / "x.gz", idx_bytes(array) + b"\0")
-    reader = read_idx_images if kind == "images" else read_idx_labels
-    with pytest.raises(DatasetError, match=r"longer than its header says: its header announces 5"):
-        reader(path)
+    with pytest.raises(DatasetError, match=rf"truncated or foreign: its header announces 5\S* {kind} in"):
+        read_idx(path, kind)
 
 
 def test_wrong_magic_number_of_a_labels_file(tmp_path):
     path = write_gz(tmp_path / "y.gz", idx_bytes(np.zeros(3, np.uint8), magic=0x0802))
-    with pytest.raises(DatasetError, match=r"wrong IDX magic number 0x00000802; an IDX labels file"):
-        read_idx_labels(path)
+    with pytest.raises(
+        DatasetError, match=r"its data starts with 00000802 .*an IDX labels file with 00000801"
+    ):
+        read_idx(path, "labels")
 
 
 def test_an_images_file_read_as_labels_says_they_were_swapped(tmp_path):
     path = write_gz(tmp_path / "x.gz", idx_bytes(np.zeros((2, 28, 28), np.uint8)))
     with pytest.raises(
-        DatasetError, match=r"starts with 0x00000801\. It looks like an images file and a labels"
+        DatasetError, match=r"starts with 00000803, as an IDX images file does: were the images and labels"
     ):
-        read_idx_labels(path)
+        read_idx(path, "labels")
 
 
 @pytest.mark.parametrize(("largest", "accepted"), [(9, True), (10, False)])
@@ -398,10 +366,10 @@ def test_labels_must_lie_below_the_number_of_classes(tmp_path, largest, accepted
     labels = np.array([0, largest, 3], dtype=np.uint8)
     path = write_gz(tmp_path / "y.gz", idx_bytes(labels))
     if accepted:
-        np.testing.assert_array_equal(read_idx_labels(path), labels)
+        np.testing.assert_array_equal(read_idx(path, "labels"), labels)
         return
     with pytest.raises(DatasetError, match=r"1 labels lie outside 0\.\.9 \(the first, at index 1, is 10\)"):
-        read_idx_labels(path)
+        read_idx(path, "labels")
 
 
 def test_check_local_copy_verifies_the_folder_given_or_the_one_it_finds(tiny_dataset, monkeypatch):
@@ -422,31 +390,32 @@ def test_check_local_copy_verifies_the_folder_given_or_the_one_it_finds(tiny_dat
 def test_a_truncated_labels_file_is_named(tmp_path):
     path = write_gz(tmp_path / "labels.gz", idx_bytes(np.zeros(5, np.uint8))[:-2])
     with pytest.raises(DatasetError, match=r"^" + re.escape(str(path)) + r": the file is truncated"):
-        read_idx_labels(path)
+        read_idx(path, "labels")
 
 
 def test_a_file_of_zero_items_reads_as_an_empty_array(tmp_path):
     path = write_gz(tmp_path / "labels.gz", idx_bytes(np.zeros(0, np.uint8)))
-    assert read_idx_labels(path).shape == (0,)
+    assert read_idx(path, "labels").shape == (0,)
 
 
 def test_wrong_magic_numbers_say_what_the_file_should_start_with(tmp_path):
     images = write_gz(tmp_path / "x.gz", idx_bytes(np.zeros((2, 28, 28), np.uint8), magic=0x0802))
     with pytest.raises(DatasetError) as info:
-        read_idx_images(images)
-    assert (
-        f"{images}: wrong IDX magic number 0x00000802; an IDX images file starts with 0x00000803. Delete"
-        in str(info.value)
+        read_idx(images, "images")
+    assert str(info.value).startswith(
+        f"{images}: not an IDX images file, compressed or not: its data starts with 00000802 (a gzip "
+        "file starts with 1f8b, an IDX images file with 00000803); perhaps an error page saved under its "
+        "name. Delete"
     )
 
 
 def test_a_file_with_the_right_digest_and_another_count_is_refused(tiny_dataset):
     folder, files = tiny_dataset
     more = {**files, "test_images": dataclasses.replace(files["test_images"], count=11)}
-    with pytest.raises(DatasetError, match=r"holds 10 images, the official file holds 11"):
+    with pytest.raises(DatasetError, match=r"announces 10x28x28 images .*the official file holds 11x28x28"):
         load_fashion_mnist(folder, files=more, mirrors=OFFLINE)
     more = {**files, "test_labels": dataclasses.replace(files["test_labels"], count=11)}
-    with pytest.raises(DatasetError, match=r"holds 10 labels, the official file holds 11"):
+    with pytest.raises(DatasetError, match=r"announces 10 labels .*the official file holds 11\."):
         load_fashion_mnist(folder, files=more, mirrors=OFFLINE)
 
 
@@ -476,5 +445,5 @@ def test_verify_folder_says_what_the_path_is_and_how_to_fix_it(tiny_dataset, tmp
     path.write_bytes(b"garbage")  # One bad file, none missing: no advice about missing files.
     with pytest.raises(DatasetError) as info:
         verify_folder(folder, files)
-    assert str(info.value).startswith(f"{path}: not a gzip file")
+    assert str(info.value).startswith(f"{path}: not an IDX labels file")
     assert str(info.value).endswith(f"(SHA-256 mismatch as well: got {sha256_of(path)}.)")

@@ -35,6 +35,17 @@ def formats(tiny_classifier, real_data, tmp_path_factory):
     return paths
 
 
+def predictor(path):
+    """The predictor for a saved model, chosen by its format (as notebook 06 picks them)."""
+    import keras
+
+    if path.is_dir():
+        return deploy.saved_model_predictor(path)
+    if path.suffix == ".keras":
+        return deploy.keras_predictor(keras.saving.load_model(path))
+    return deploy.onnx_predictor(path) if path.suffix == ".onnx" else deploy.litert_predictor(path)
+
+
 @pytest.fixture(scope="module")
 def test_part(real_data):
     _, (test_images, test_labels) = real_data
@@ -48,7 +59,7 @@ def reference(tiny_classifier, test_part):
 
 @pytest.mark.parametrize("name", ["keras", "saved_model", "onnx", "litert"])
 def test_float_formats_give_the_keras_probabilities(formats, test_part, reference, name):
-    probabilities = deploy.load_predictor(formats[name])(test_part[0])
+    probabilities = predictor(formats[name])(test_part[0])
     same, difference = deploy.agreement(reference, probabilities)
     assert same == 1.0
     assert difference < 1e-4, f"{name}: probabilities differ by {difference}"
@@ -57,7 +68,7 @@ def test_float_formats_give_the_keras_probabilities(formats, test_part, referenc
 @pytest.mark.parametrize("name", ["dynamic", "int8"])
 def test_quantized_models_keep_the_accuracy_at_a_third_of_the_size(formats, test_part, reference, name):
     test_images, test_labels = test_part
-    probabilities = deploy.load_predictor(formats[name])(test_images)
+    probabilities = predictor(formats[name])(test_images)
     same, difference = deploy.agreement(reference, probabilities)
     accuracy = np.mean(probabilities.argmax(axis=1) == test_labels)
     float_accuracy = np.mean(reference.argmax(axis=1) == test_labels)
@@ -69,6 +80,14 @@ def test_quantized_models_keep_the_accuracy_at_a_third_of_the_size(formats, test
     assert deploy.file_size(formats[name]) < 0.4 * deploy.file_size(formats["litert"])
 
 
+def test_the_float_file_is_the_converters_own(formats):
+    """Notebook 06 converts with TFLiteConverter in a cell of its own and asserts the same bytes."""
+    import tensorflow as tf
+
+    converter = tf.lite.TFLiteConverter.from_saved_model(str(formats["saved_model"]))
+    assert converter.convert() == formats["litert"].read_bytes()
+
+
 def test_int8_model_takes_the_raw_uint8_pixels(formats):
     from ai_edge_litert.interpreter import Interpreter
 
@@ -78,7 +97,7 @@ def test_int8_model_takes_the_raw_uint8_pixels(formats):
 
 
 def test_predictors_take_one_image_or_a_batch_with_a_channel_axis(formats, test_part, reference):
-    predict = deploy.load_predictor(formats["int8"])
+    predict = predictor(formats["int8"])
     one = predict(test_part[0][:1])
     batch = predict(test_part[0][:5, :, :, np.newaxis])
     assert one.shape == (1, 10)
@@ -89,7 +108,7 @@ def test_predictors_take_one_image_or_a_batch_with_a_channel_axis(formats, test_
 
 @pytest.mark.parametrize("name", ["keras", "saved_model", "onnx", "litert", "int8"])
 def test_predictors_refuse_images_that_are_not_uint8(formats, test_part, name):
-    predict = deploy.load_predictor(formats[name])
+    predict = predictor(formats[name])
     with pytest.raises(ValueError, match="uint8"):
         predict(test_part[0][:2].astype(np.float32) / 255)
     with pytest.raises(ValueError, match="28"):
@@ -109,14 +128,6 @@ def test_convert_to_litert_refuses_an_unknown_quantization_and_int8_without_imag
             representative_images=np.zeros((4, 28, 28), np.float32),
         )
     assert not (tmp_path / "x.tflite").exists()  # Nothing half-written.
-
-
-def test_load_predictor_says_what_is_missing_or_unknown(tmp_path):
-    with pytest.raises(FileNotFoundError, match=r"no model at .*missing\.onnx"):
-        deploy.load_predictor(tmp_path / "missing.onnx")
-    (tmp_path / "model.h5").write_bytes(b"old")
-    with pytest.raises(ValueError, match=r"model.h5: unknown model format; expected \.keras"):
-        deploy.load_predictor(tmp_path / "model.h5")
 
 
 def test_agreement_counts_same_classes_and_the_largest_difference():
@@ -177,7 +188,7 @@ def test_exports_leave_the_augmentation_layers_off(real_data, tmp_path):
     saved_model = deploy.export_saved_model(model, tmp_path / "saved_model")
     for path in [saved_model, deploy.export_onnx(model, tmp_path / "model.onnx")]:
         for _ in range(2):  # A random flip would show in one of two calls.
-            same, difference = deploy.agreement(reference, deploy.load_predictor(path)(test_images[:200]))
+            same, difference = deploy.agreement(reference, predictor(path)(test_images[:200]))
             assert (same, difference < 1e-5) == (1.0, True), path.name
 
 

@@ -172,7 +172,7 @@ def test_cli_download_error_exit_status(tmp_path, capsys):
     ):
         (folder / name).write_bytes(b"not gzip")
     assert main(["download", "--data-dir", str(folder)]) == 1
-    assert "not a gzip file" in capsys.readouterr().err
+    assert "train-images-idx3-ubyte.gz: not an IDX images file" in capsys.readouterr().err
 
 
 @pytest.fixture
@@ -202,8 +202,11 @@ def test_cli_check_lists_every_bad_file(tmp_path, capsys, no_network):
     (folder / "train-labels-idx1-ubyte").write_bytes(b"")
     assert main(["download", "--check", "--data-dir", str(folder)]) == 1
     error = capsys.readouterr().err
-    assert f"{folder / 'train-images-idx3-ubyte.gz'}: not a gzip file" in error
-    assert f"{folder / 'train-labels-idx1-ubyte'}: the file is empty" in error
+    assert f"{folder / 'train-images-idx3-ubyte.gz'}: not an IDX images file" in error
+    assert (
+        f"{folder / 'train-labels-idx1-ubyte'}: not an IDX labels file, compressed or not: the file is empty"
+        in error
+    )
     assert f"{folder / 't10k-images-idx3-ubyte.gz'}: missing" in error
     assert f"{folder / 't10k-labels-idx1-ubyte.gz'}: missing" in error
 

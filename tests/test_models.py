@@ -10,8 +10,6 @@ from fmnist_utils.models import (
     augmentation_layers,
     build_baseline_cnn,
     build_improved_cnn,
-    build_tutorial_cnn,
-    build_tutorial_dense,
     feature_maps,
     first_conv_layer,
 )
@@ -87,10 +85,12 @@ def test_trains_a_step_and_loss_decreases(batch, batch_norm):
         ({"filters": ()}, r"filters must be a non-empty sequence"),
         ({"filters": 32}, r"filters must be a non-empty sequence"),
         ({"filters": (8,) * 5}, r"5 blocks would pool a 28x28 image below 1x1"),
-        ({"dense_units": -1}, r"dense_units must be a positive integer"),
         ({"kernel_size": 4}, r"kernel_size must be odd"),
         ({"batch_norm": "no"}, r"batch_norm must be True or False"),
         # Left to Keras, whose messages name the value too:
+        ({"dense_units": -1}, r"expected a positive integer\. Received: units=-1"),
+        ({"num_classes": 0}, r"expected a positive integer\. Received: units=0"),
+        ({"kernel_size": -1}, r"Received kernel_size=-1"),
         ({"filters": (32, 0)}, r"filters.*Received filters=0"),
         ({"dropout_rate": 1.5}, r"rate.*1\.5"),
         ({"activation": "relux"}, r"Could not interpret activation function identifier: relux"),
@@ -137,7 +137,7 @@ def test_augmentation_options():
     assert [type(layer).__name__ for layer in augmentation_layers(translation=0, zoom=0).layers] == [
         "RandomFlip"
     ]
-    with pytest.raises(ValueError, match=r"zoom must be a number in \[0, 1\)"):
+    with pytest.raises(ValueError, match=r"height_factor.*range \(-1\.0, 1\.0\].*1\.5"):  # Keras' check.
         augmentation_layers(zoom=1.5)
 
 
@@ -155,7 +155,9 @@ def test_feature_maps_and_first_conv_layer(batch):
 def test_feature_maps_errors(batch):
     images, _ = batch
     model = build_baseline_cnn()
-    with pytest.raises(ValueError, match=r"no layer 'conv9'; its layers: rescaling, conv1"):
+    with pytest.raises(
+        ValueError, match=r"No such layer: conv9\. Existing layers are: \['rescaling', 'conv1'"
+    ):
         feature_maps(model, images[0], "conv9")
     with pytest.raises(ValueError, match=r"image must have dtype uint8"):
         feature_maps(model, images[0].astype("float32"), "conv1")
@@ -233,35 +235,6 @@ def test_improved_cnn_trains_a_step(batch):
 def test_improved_cnn_bad_options(options, message):
     with pytest.raises(ValueError, match=message):
         build_improved_cnn(**options)
-
-
-def test_tutorial_dense_matches_the_tensorflow_tutorial(batch):
-    model = build_tutorial_dense()
-    # Flatten 784 -> Dense 128 -> Dense 10.
-    assert model.count_params() == (784 * 128 + 128) + (128 * 10 + 10) == 101_770
-    images, _ = batch
-    probabilities = np.asarray(model(images))
-    assert probabilities.shape == (len(images), 10)
-    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
-
-
-def test_tutorial_cnn_has_three_unpadded_conv_blocks(batch):
-    model = build_tutorial_cnn()
-    shapes = [model.get_layer(f"pool{block}").output.shape[1:] for block in (1, 2, 3)]
-    assert shapes == [(13, 13, 32), (5, 5, 64), (1, 1, 128)]
-    expected = (
-        conv_params(3, 1, 32)
-        + conv_params(3, 32, 64)
-        + conv_params(3, 64, 128)
-        + (128 * 128 + 128)
-        + (128 * 10 + 10)
-    )
-    assert model.count_params() == expected == 110_474
-    assert [model.get_layer(f"dropout{block}").rate for block in (1, 2, 3)] == [0.25] * 3
-    images, _ = batch
-    assert np.asarray(model(images)).shape == (len(images), 10)
-    with pytest.raises(ValueError, match="num_classes must be a positive integer"):
-        build_tutorial_cnn(num_classes=0)
 
 
 def test_baseline_takes_augmentation_layers(batch):

@@ -193,7 +193,7 @@ def test_large_jpeg_loads_in_little_memory(tmp_path):
 
 def test_a_decoder_value_error_names_the_file(tmp_path, monkeypatch):
     """Pillow raises ValueError for some broken files (bad EXIF, odd modes): name the file too."""
-    from fmnist_utils import data as data_module
+    from fmnist_utils import _pictures
 
     path = tmp_path / "odd.png"
     Image.new("L", (40, 40), 200).save(path)
@@ -201,7 +201,7 @@ def test_a_decoder_value_error_names_the_file(tmp_path, monkeypatch):
     def broken(opened):
         raise ValueError("unrecognized data stream contents")
 
-    monkeypatch.setattr(data_module, "_decode_small", broken)
+    monkeypatch.setattr(_pictures, "decode_small", broken)
     with pytest.raises(ValueError, match=rf"^{re.escape(str(path))}: the image data is corrupt"):
         load_image_file(path)
 
@@ -299,7 +299,7 @@ def test_resizing_ripples_below_black_stay_black():
     assert result[2:26, 2:26].max() < 16
 
 
-# The levels rule of picture_to_fashion_mnist's docstring, step by step (data._as_0_255): the
+# The levels rule of picture_to_fashion_mnist's docstring, step by step (_pictures.as_0_255): the
 # later steps stretch the result, so only the step itself shows a wrong scale.
 @pytest.mark.parametrize(
     ("picture", "expected"),
@@ -315,12 +315,12 @@ def test_resizing_ripples_below_black_stay_black():
     ],
 )
 def test_the_levels_of_a_picture_are_read_as_documented(picture, expected):
-    from fmnist_utils.data import _as_0_255
+    from fmnist_utils._pictures import as_0_255
 
-    np.testing.assert_allclose(_as_0_255(picture), expected, rtol=1e-6)
+    np.testing.assert_allclose(as_0_255(picture), expected, rtol=1e-6)
 
 
-# How transparent pixels are laid on a background (data._gray): on white, a shop's background,
+# How transparent pixels are laid on a background (_pictures.gray): on white, a shop's background,
 # blended by alpha, whatever the garment's brightness (before issue 30 a garment lighter than 127
 # on average was laid on black, which turned its darker details darker instead of lighter);
 # on black only when the garment would vanish on white.
@@ -337,9 +337,9 @@ def test_the_levels_of_a_picture_are_read_as_documented(picture, expected):
     ],
 )
 def test_transparent_pixels_are_laid_on_white(rgba, expected):
-    from fmnist_utils.data import _gray
+    from fmnist_utils._pictures import gray
 
-    np.testing.assert_allclose(_gray(np.array([rgba], dtype=np.float64)), [expected], rtol=1e-9)
+    np.testing.assert_allclose(gray(np.array([rgba], dtype=np.float64)), [expected], rtol=1e-9)
 
 
 #: Cut-out garments as shops publish them: (body colour, detail colour), RGB.
@@ -422,7 +422,7 @@ def test_cut_out_files_of_every_transparent_mode_give_the_picture_on_white(tmp_p
 
 @pytest.mark.parametrize("mode", ["RGBA", "LA", "PA"])
 def test_a_fully_transparent_picture_is_refused_clearly(mode):
-    from fmnist_utils.data import _decode_small
+    from fmnist_utils._pictures import decode_small
 
     if mode == "PA":  # Pillow before 12 drops the alpha when converting RGBA to PA.
         picture = Image.new("PA", (60, 40), 90)
@@ -430,7 +430,7 @@ def test_a_fully_transparent_picture_is_refused_clearly(mode):
     else:
         picture = Image.new("RGBA", (60, 40), (90, 90, 90, 0)).convert(mode)
     with pytest.raises(ValueError, match=r"fully transparent: there is nothing to see\. Use a photo"):
-        picture_to_fashion_mnist(_decode_small(picture))
+        picture_to_fashion_mnist(decode_small(picture))
 
 
 def test_a_faint_speck_at_the_threshold_is_background():
@@ -456,9 +456,9 @@ def test_parts_darker_than_the_background_look_like_the_background():
 
 
 def test_the_background_is_read_from_the_pictures_frame():
-    from fmnist_utils.data import _border
+    from fmnist_utils._pictures import border
 
     picture = np.arange(20).reshape(4, 5)
-    assert sorted(_border(picture).tolist()) == sorted(
+    assert sorted(border(picture).tolist()) == sorted(
         [0, 1, 2, 3, 4, 15, 16, 17, 18, 19, 0, 5, 10, 15, 4, 9, 14, 19]
     )

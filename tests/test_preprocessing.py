@@ -75,20 +75,14 @@ def test_split_defaults_to_a_tenth_with_seed_42(batch):
     np.testing.assert_array_equal(seeded[1][0], validation_images)
 
 
-@pytest.mark.parametrize(
-    ("size", "message"),
-    [
-        (1.5, r"fraction must lie in \(0, 1\)"),
-        (1.0, r"fraction must lie in \(0, 1\), got 1\.0"),
-        (0.0, r"fraction must lie in \(0, 1\), got 0\.0"),
-        (0, r"count must lie in 1\.\.199"),
-        (200, r"count must lie"),
-        ("10%", r"fraction or a count"),
-        (True, r"fraction or a count"),
-    ],
-)
-def test_split_rejects_bad_sizes(batch, size, message):
-    with pytest.raises(ValueError, match=message):
+@pytest.mark.parametrize("size", [1.5, 1.0, 0.0, 0, 200, "10%", True])
+def test_split_rejects_bad_sizes(batch, size):
+    """Checked here: scikit-learn's own message names its test_size, not the student's argument."""
+    with pytest.raises(
+        ValueError,
+        match=r"validation_size must be a fraction in \(0, 1\) or a number of "
+        rf"examples from 1 to 199, got {size!r}\.",
+    ):
         train_validation_split(*batch, validation_size=size)
 
 
