@@ -81,7 +81,8 @@ def build_baseline_cnn(
         batch_norm: A ``BatchNormalization`` layer after every convolution (without bias).
         augmentation: Layers applied after the rescaling, in training only.
     """
-    _check_blocks(filters, augmentation)
+    _check_blocks(filters, augmentation, num_classes)
+    positive_int(dense_units, "dense_units")
     if kernel_size % 2 == 0:
         raise ValueError(f"kernel_size must be odd (3, 5, ...) so that it has a centre, got {kernel_size}.")
     if not isinstance(batch_norm, bool):  # "no" would add the layers.
@@ -113,9 +114,10 @@ def _baseline_block(block: int, count: int, kernel_size: int, batch_norm: bool, 
     ]
 
 
-def _check_blocks(filters: Sequence[int], augmentation: object) -> None:
+def _check_blocks(filters: Sequence[int], augmentation: object, num_classes: int) -> None:
     """The checks Keras does not make, or makes unclearly (a functional model would only say
-    "not callable", too many blocks a negative dimension)."""
+    "not callable", too many blocks a negative dimension; Keras 3.10 builds Dense(0))."""
+    positive_int(num_classes, "num_classes")
     if augmentation is not None and not isinstance(augmentation, keras.layers.Layer):
         raise ValueError(
             f"augmentation must be Keras layers (see augmentation_layers()), got {augmentation!r}."
@@ -167,7 +169,7 @@ def build_improved_cnn(
         dropout_rate: Dropout rate before the output layer.
         augmentation: Layers applied to the rescaled images, in training only.
     """
-    _check_blocks(filters, augmentation)
+    _check_blocks(filters, augmentation, num_classes)
     if isinstance(convs_per_block, (int, str)) or len(convs_per_block) != len(filters):
         raise ValueError(
             f"convs_per_block must give one count per block ({len(filters)}), got {convs_per_block!r}."
