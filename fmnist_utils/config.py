@@ -117,6 +117,10 @@ class RunConfig:
         ``split`` (``"train"``, ``"validation"`` or ``"test"``) chooses the quick size, unless
         ``quick_size`` names the one a lesson needs.
         """
+        if len(images) != len(labels):  # Quick mode would pick rows of both by the labels' count.
+            raise ValueError(
+                f"images and labels must have the same length, got {len(images)} and {len(labels)}."
+            )
         if split not in ("train", "validation", "test"):
             raise ValueError(f"split must be 'train', 'validation' or 'test', got {split!r}.")
         size = self.train_size if split == "train" else self.test_size

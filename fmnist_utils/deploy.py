@@ -132,6 +132,7 @@ def convert_to_litert(
     if quantization is not None:
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
     if quantization == "int8":
+        validate_images(representative_images, name="representative_images")
         _full_integer(converter, representative_images[:samples])
     with quiet_tensorflow():  # The quantizer writes its settings below Python.
         Path(path).write_bytes(converter.convert())
@@ -141,7 +142,6 @@ def convert_to_litert(
 
 def _full_integer(converter: tf.lite.TFLiteConverter, images: np.ndarray) -> None:
     """Make ``converter`` quantize everything to int8, measuring ranges on ``images``, uint8 in and out."""
-    validate_images(images, name="representative_images")
     calibration = add_channel_axis(images).astype(np.float32)
     converter.representative_dataset = lambda: ([image[np.newaxis]] for image in calibration)
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]

@@ -16,7 +16,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from fmnist_utils._checks import positive_int
+from fmnist_utils._checks import fraction, positive_int
 from fmnist_utils.data import IMAGE_SHAPE, NUM_CLASSES, add_channel_axis, rescaling_layer, validate_images
 
 __all__ = [
@@ -48,6 +48,7 @@ def augmentation_layers(
         translation: Largest shift, as a fraction of the image size (0 turns it off).
         zoom: Largest zoom in or out, as a fraction (0 turns it off).
     """
+    fraction(translation, "translation"), fraction(zoom, "zoom")  # Keras takes True as 1.0.
     stack = []
     if translation:
         stack.append(layers.RandomTranslation(translation, translation, fill_mode="constant", seed=seed))
@@ -82,7 +83,7 @@ def build_baseline_cnn(
         augmentation: Layers applied after the rescaling, in training only.
     """
     _check_blocks(filters, augmentation, num_classes)
-    positive_int(dense_units, "dense_units")
+    positive_int(dense_units, "dense_units"), positive_int(kernel_size, "kernel_size")
     if kernel_size % 2 == 0:
         raise ValueError(f"kernel_size must be odd (3, 5, ...) so that it has a centre, got {kernel_size}.")
     if not isinstance(batch_norm, bool):  # "no" would add the layers.

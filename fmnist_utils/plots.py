@@ -228,7 +228,8 @@ def plot_class_matrix(
     the numbers; ``cmap`` must get steadily lighter or darker, to read in grayscale.
     """
     _check_cmap(cmap)
-    cells = pd.DataFrame(matrix, index=class_names, columns=class_names)  # One row, one column per class.
+    # np.asarray: a DataFrame with its own labels would be re-indexed to NaN, not relabelled.
+    cells = pd.DataFrame(np.asarray(matrix), index=class_names, columns=class_names)
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 6.5))
     sns.heatmap(

@@ -411,8 +411,8 @@ class SmoothedSparseCrossentropy(keras.losses.Loss):
         **kwargs: object,
     ) -> None:
         super().__init__(name=name, **kwargs)
-        self.label_smoothing = float(label_smoothing)
-        self.num_classes = int(num_classes)
+        self.label_smoothing = fraction(label_smoothing, "label_smoothing")  # Our loss: Keras checks nothing.
+        self.num_classes = positive_int(num_classes, "num_classes")
 
     def call(self, y_true, y_pred):
         labels = keras.ops.cast(keras.ops.reshape(y_true, (-1,)), "int32")
@@ -444,10 +444,12 @@ def cosine_schedule(
         warmup_epochs: Epochs of linear warm-up from 0 (0 for none).
         final_fraction: The last learning rate, as a fraction of the peak.
     """
-    # CosineDecay accepts a rate of 0 and any alpha, and words a warm-up as long as the run
-    # only as "decay_steps must be > 0": those three are checked here.
+    # CosineDecay accepts a rate of 0 and any alpha, and words a bad length only as
+    # "decay_steps must be > 0": those are checked here.
     learning_rate = positive_number(learning_rate, "learning_rate")
-    if not 0 <= warmup_epochs < epochs:
+    positive_int(epochs, "epochs"), positive_int(steps_per_epoch, "steps_per_epoch")
+    whole = isinstance(warmup_epochs, int) and not isinstance(warmup_epochs, bool)
+    if not (whole and 0 <= warmup_epochs < epochs):
         raise ValueError(
             f"warmup_epochs must be an integer in 0..epochs-1 ({epochs - 1}), got {warmup_epochs!r}."
         )

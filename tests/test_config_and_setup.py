@@ -125,6 +125,12 @@ def test_subset_in_full_mode_returns_everything():
     assert kept_labels is labels
 
 
+def test_subset_rejects_images_and_labels_of_different_lengths():
+    """Quick mode picks rows by the labels: the training images with the test labels must fail here."""
+    with pytest.raises(ValueError, match=r"images and labels must have the same length, got 600 and 300\."):
+        RunConfig(quick=True, train_size=100).subset(np.zeros((600, 28, 28)), np.arange(300) % 10)
+
+
 def test_subset_rejects_bad_split():
     with pytest.raises(ValueError, match=r"split must be 'train', 'validation' or 'test'"):
         RunConfig(quick=True, train_size=1).subset(np.zeros(3), np.zeros(3), "valid")

@@ -127,6 +127,13 @@ def test_convert_to_litert_refuses_an_unknown_quantization_and_int8_without_imag
             quantization="int8",
             representative_images=np.zeros((4, 28, 28), np.float32),
         )
+    import tensorflow as tf  # TensorFlow's usual way to give representative data: not ours.
+
+    dataset = tf.data.Dataset.from_tensor_slices(np.zeros((4, 28, 28), np.uint8))
+    with pytest.raises(ValueError, match="representative_images must be a NumPy array"):
+        deploy.convert_to_litert(
+            formats["saved_model"], tmp_path / "x.tflite", quantization="int8", representative_images=dataset
+        )
     assert not (tmp_path / "x.tflite").exists()  # Nothing half-written.
 
 

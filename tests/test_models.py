@@ -91,7 +91,8 @@ def test_trains_a_step_and_loss_decreases(batch, batch_norm):
         ({"dense_units": -1}, r"dense_units must be a positive integer, got -1\."),
         ({"num_classes": 0}, r"num_classes must be a positive integer, got 0\."),
         # Left to Keras, whose messages name the value too:
-        ({"kernel_size": -1}, r"Received kernel_size=-1"),
+        ({"kernel_size": (3, 3)}, r"kernel_size must be a positive integer, got \(3, 3\)"),  # Keras' way.
+        ({"kernel_size": True}, r"kernel_size must be a positive integer, got True"),
         ({"filters": (32, 0)}, r"filters.*Received filters=0"),
         ({"dropout_rate": 1.5}, r"rate.*1\.5"),
         ({"activation": "relux"}, r"Could not interpret activation function identifier: relux"),
@@ -138,8 +139,10 @@ def test_augmentation_options():
     assert [type(layer).__name__ for layer in augmentation_layers(translation=0, zoom=0).layers] == [
         "RandomFlip"
     ]
-    with pytest.raises(ValueError, match=r"height_factor.*range [\[(]-1\.0, 1\.0\].*1\.5"):  # Keras' check.
-        augmentation_layers(zoom=1.5)
+    # Keras takes True as a shift of up to 100%, and a negative shift as a positive one.
+    for options in ({"translation": True}, {"translation": -0.1}, {"zoom": True}, {"zoom": 1.5}):
+        with pytest.raises(ValueError, match=rf"{next(iter(options))} must be a number in \[0, 1\)"):
+            augmentation_layers(**options)
 
 
 def test_feature_maps_and_first_conv_layer(batch):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import pytest
 
 from fmnist_utils.data import CLASS_NAMES
@@ -191,6 +192,16 @@ def test_class_matrix_annotates_every_cell_with_its_value():
         assert {int(tick): label for tick, label in zip(ticks, tick_texts(labels), strict=True)} == dict(
             enumerate(CLASS_NAMES)
         )
+
+
+def test_class_matrix_takes_a_labelled_dataframe():
+    """A crosstab or df.corr() keeps its numbers (pandas would re-index its own labels to NaN)."""
+    matrix = np.arange(100).reshape(10, 10)
+    frame = pd.DataFrame(matrix, index=range(10), columns=[f"p{column}" for column in range(10)])
+    ax = plot_class_matrix(frame, fmt="d").axes[0]
+    assert cell_texts(ax) == {
+        (row, column): str(matrix[row, column]) for row in range(10) for column in range(10)
+    }
 
 
 def test_class_matrix_draws_a_confusion_matrix_into_given_axes():
