@@ -143,18 +143,28 @@ def read_idx(path: str | os.PathLike[str], kind: str, count: int | None = None) 
     except (OSError, EOFError, zlib.error) as error:
         raise _bad(path, f"the gzip data is corrupt or truncated ({error})") from None
     ndim = 3 if kind == "images" else 1
-    if content[:4] != struct.pack(">I", _MAGIC[kind]) or len(content) < 4 + 4 * ndim:
+    if content[:4] != struct.pack(">I", _MAGIC[kind]):
         raise _not_idx(path, content, kind)
+    if len(content) < 4 + 4 * ndim:
+        raise _bad(
+            path, f"the file is truncated: {len(content)} bytes, less than its {4 + 4 * ndim}-byte IDX header"
+        )
     dims = struct.unpack(f">{ndim}I", content[4 : 4 + 4 * ndim])
     data = np.frombuffer(content, dtype=np.uint8, offset=4 + 4 * ndim)
-    expected = (dims[0] if count is None else count, *IMAGE_SHAPE)[:ndim]  # (count, 28, 28) or (count,)
-    if dims != expected or data.size != math.prod(dims):
-        announced, official = ("x".join(map(str, shape)) for shape in (dims, expected))
+    if dims[1:] != IMAGE_SHAPE[: ndim - 1]:
+        raise _bad(
+            path, f"its images are {dims[1]}x{dims[2]}, Fashion-MNIST's are 28x28 (another dataset's file?)"
+        )
+    if data.size != math.prod(dims):
+        state = "truncated" if data.size < math.prod(dims) else "longer than its header says"
+        announced = "x".join(map(str, dims))
         raise _bad(
             path,
-            f"the file is truncated or foreign: its header announces {announced} {kind} in "
-            f"{math.prod(dims):,} bytes, it holds {data.size:,}; the official file holds {official}",
+            f"the file is {state}: its header announces {announced} {kind} in "
+            f"{math.prod(dims):,} bytes, it holds {data.size:,}",
         )
+    if count is not None and dims[0] != count:
+        raise _bad(path, f"it holds {dims[0]:,} {kind}, the official file holds {count:,}")
     bad = np.flatnonzero(data >= NUM_CLASSES) if kind == "labels" else []
     if len(bad):
         raise _bad(
@@ -172,7 +182,8 @@ def _not_idx(path: Path, content: bytes, kind: str) -> DatasetError:
     return _bad(
         path,
         f"not an IDX {kind} file, compressed or not: {found} (a gzip file starts with 1f8b, an IDX "
-        f"{kind} file with {_MAGIC[kind]:08x}); perhaps an error page saved under its name",
+        f"{kind} file with {_MAGIC[kind]:08x})"
+        + ("; perhaps an error page saved under its name" if content else ""),
     )
 
 

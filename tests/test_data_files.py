@@ -56,8 +56,26 @@ def test_truncated_file_is_reported_as_truncated(tiny_dataset):
 def test_idx_payload_shorter_than_header_says(tmp_path):
     images = np.zeros((5, 28, 28), dtype=np.uint8)
     path = write_gz(tmp_path / "x.gz", idx_bytes(images)[:-28])
-    with pytest.raises(DatasetError, match=r"truncated or foreign: its header announces 5x28x28"):
+    with pytest.raises(DatasetError, match=r"the file is truncated: its header announces 5x28x28"):
         read_idx(path, "images")
+
+
+def test_idx_cut_inside_its_header_or_longer_than_it_says(tmp_path):
+    images = np.zeros((5, 28, 28), dtype=np.uint8)
+    cut = tmp_path / "cut"
+    cut.write_bytes(idx_bytes(images)[:6])  # The magic number, and half of the first dimension.
+    with pytest.raises(
+        DatasetError, match=r"the file is truncated: 6 bytes, less than its 16-byte IDX header"
+    ):
+        read_idx(cut, "images")
+    longer = tmp_path / "longer"
+    longer.write_bytes(idx_bytes(images) + b"\0" * 28)
+    with pytest.raises(DatasetError, match=r"the file is longer than its header says: .*5x28x28 images"):
+        read_idx(longer, "images")
+    empty = tmp_path / "empty"
+    empty.write_bytes(b"")
+    with pytest.raises(DatasetError, match=r"the file is empty \(.*\)\. Delete the file"):  # No "error page".
+        read_idx(empty, "labels")
 
 
 def test_not_gzip(tmp_path):
@@ -101,16 +119,16 @@ def test_swapped_images_and_labels_are_named(tmp_path):
 
 def test_wrong_image_dimensions(tmp_path):
     path = write_gz(tmp_path / "x.gz", idx_bytes(np.zeros((3, 32, 32), np.uint8)))
-    with pytest.raises(DatasetError, match=r"announces 3x32x32 images.*official file holds 3x28x28"):
+    with pytest.raises(DatasetError, match=r"its images are 32x32, Fashion-MNIST's are 28x28"):
         read_idx(path, "images")
 
 
 def test_wrong_item_count(tmp_path):
     path = write_gz(tmp_path / "x.gz", idx_bytes(np.zeros((3, 28, 28), np.uint8)))
-    with pytest.raises(DatasetError, match=r"announces 3x28x28 images.*official file holds 60000x28x28"):
+    with pytest.raises(DatasetError, match=r"it holds 3 images, the official file holds 60,000"):
         read_idx(path, "images", 60_000)
     labels = write_gz(tmp_path / "y.gz", idx_bytes(np.zeros(3, np.uint8)))
-    with pytest.raises(DatasetError, match=r"announces 3 labels.*official file holds 10000"):
+    with pytest.raises(DatasetError, match=r"it holds 3 labels, the official file holds 10,000"):
         read_idx(labels, "labels", 10_000)
 
 
@@ -341,7 +359,9 @@ def test_the_digest_covers_the_whole_file(tmp_path):
 def test_idx_payload_longer_than_header_says(tmp_path, kind):
     array = np.zeros((5, 28, 28) if kind == "images" else (5,), dtype=np.uint8)
     path = write_gz(tmp_path / "x.gz", idx_bytes(array) + b"\0")
-    with pytest.raises(DatasetError, match=rf"truncated or foreign: its header announces 5\S* {kind} in"):
+    with pytest.raises(
+        DatasetError, match=rf"the file is longer than its header says: its header announces 5\S* {kind} in"
+    ):
         read_idx(path, kind)
 
 
@@ -412,10 +432,10 @@ def test_wrong_magic_numbers_say_what_the_file_should_start_with(tmp_path):
 def test_a_file_with_the_right_digest_and_another_count_is_refused(tiny_dataset):
     folder, files = tiny_dataset
     more = {**files, "test_images": dataclasses.replace(files["test_images"], count=11)}
-    with pytest.raises(DatasetError, match=r"announces 10x28x28 images .*the official file holds 11x28x28"):
+    with pytest.raises(DatasetError, match=r"it holds 10 images, the official file holds 11\."):
         load_fashion_mnist(folder, files=more, mirrors=OFFLINE)
     more = {**files, "test_labels": dataclasses.replace(files["test_labels"], count=11)}
-    with pytest.raises(DatasetError, match=r"announces 10 labels .*the official file holds 11\."):
+    with pytest.raises(DatasetError, match=r"it holds 10 labels, the official file holds 11\."):
         load_fashion_mnist(folder, files=more, mirrors=OFFLINE)
 
 

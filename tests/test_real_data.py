@@ -89,7 +89,7 @@ def test_truncated_decompressed_file_is_reported(real_data_dir, tmp_path):
     with open(path, "r+b") as file:
         file.truncate(1_000_000)
     with pytest.raises(
-        DatasetError, match=r"file is truncated or foreign: its header announces 60000x28x28"
+        DatasetError, match=r"the file is truncated: its header announces 60000x28x28"
     ) as info:
         load_fashion_mnist(folder, mirrors=())
     assert str(info.value).startswith(f"{path}: ")
