@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -164,3 +166,22 @@ def test_make_kernel_registers_the_kernel_the_readme_names(tmp_path):
     spec = json.loads((tmp_path / "kernels/fmnist-course/kernel.json").read_text())
     assert spec["display_name"] in (ROOT / "README.md").read_text()
     assert Path(spec["argv"][0]).parent == Path(sys.executable).parent  # make test's VENV: .venv, or nox's.
+
+
+def test_the_wheel_colab_installs_holds_every_module_of_the_package(tmp_path):
+    """Colab's Setup cell and the classroom install a built wheel, not the folder: nothing may be left
+    out of it (fmnist_utils.checks once was, and every exercise's check failed with an ImportError)."""
+    source = tmp_path / "source"
+    skipped = shutil.ignore_patterns(".*", "*.egg-info", "build", "__pycache__", "notebooks", "solutions")
+    shutil.copytree(ROOT, source, ignore=skipped)
+    command = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet"]
+    completed = subprocess.run(
+        [*command, "-w", tmp_path, source], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    (wheel,) = tmp_path.glob("fmnist_utils-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        packed = {name for name in archive.namelist() if name.endswith(".py")}
+    modules = {path.relative_to(ROOT).as_posix() for path in (ROOT / "fmnist_utils").rglob("*.py")}
+    assert modules - packed == set()
+    assert "fmnist_utils/checks/notebook_00.py" in packed
