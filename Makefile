@@ -22,7 +22,7 @@ endif
 # Jupyter refuses to start as root (containers, some cloud shells) unless told it may.
 LAB_FLAGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: help kernel lab deploy demo test stacks lint format execute times exercises data student assignment autograde formgrader grades feedback badges bench mutation clean distclean
+.PHONY: help kernel lab deploy demo test stacks lint format execute times exercises data student assignment autograde formgrader grades feedback classroom classroom-remove badges bench mutation clean distclean
 
 help:  ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -105,6 +105,22 @@ grades: $(VENV)/.installed-dev  ## nbgrader: course/grades.csv (totals) and cour
 	$(NBGRADER) export --to grades.csv
 	cd "$(COURSE_DIR)" && $(GRADING_ENV) PYTHONPATH="$(CURDIR)" "$(abspath $(BIN))/nbgrader" export \
 		--exporter=tools.nbgrader_course.ExerciseGradesExport --to grades_by_exercise.csv
+
+# A JupyterHub classroom on this machine (tools/classroom.py; INSTRUCTORS.md, docs/classroom.md):
+# run as root. It needs only the system's Python 3.10+ and npm, and builds its own environment.
+# NOTEBOOKS= chooses the assignment's notebooks (all by default); CLASSROOM_FLAGS= passes more
+# (--students ada ben, --mem-limit 4G, --full: see python3 -m tools.classroom setup --help).
+CLASSROOM_PREFIX ?= /srv/fmnist-classroom
+STUDENTS ?= 3
+PORT ?= 8000
+IP ?= 127.0.0.1
+classroom:  ## JupyterHub on 127.0.0.1:PORT for an instructor and STUDENTS students (as root; Ctrl+C stops it).
+	$(PYTHON) -m tools.classroom setup --prefix "$(CLASSROOM_PREFIX)" --count $(STUDENTS) \
+		--notebooks $(NOTEBOOKS) $(CLASSROOM_FLAGS)
+	$(PYTHON) -m tools.classroom start --prefix "$(CLASSROOM_PREFIX)" --port $(PORT) --ip $(IP)
+
+classroom-remove:  ## Delete the classroom's accounts, homes and CLASSROOM_PREFIX (as root).
+	$(PYTHON) -m tools.classroom remove --prefix "$(CLASSROOM_PREFIX)"
 
 badges: $(VENV)/.installed  ## Rewrite the Colab/Binder badges and install URLs from pyproject.toml's address.
 	$(BIN)/python tools/badges.py $(if $(BRANCH),--branch $(BRANCH))

@@ -44,9 +44,10 @@ def _suite(session: nox.Session, constraints: str | None) -> None:
         "print('TensorFlow', tf.__version__, 'Keras', keras.__version__, 'NumPy', numpy.__version__)",
     )
     if session.posargs:
-        session.run("python", "-m", "pytest", *session.posargs)
+        session.run("python", "-m", "pytest", *session.posargs, env={"FMNIST_STACK": session.name})
     else:
-        session.run("make", "test", f"VENV={venv}", external=True)
+        # FMNIST_STACK: tests that build their own environment (the JupyterHub classroom) run once.
+        session.run("make", "test", f"VENV={venv}", external=True, env={"FMNIST_STACK": session.name})
 
 
 @nox.session

@@ -158,8 +158,14 @@ class ExerciseGradesExport(ExportPlugin):
             writer.writerows(rows)
 
 
-def configure(c: Any, course: str | os.PathLike[str], *, timeout: int = 3600) -> None:
-    """Set the course's nbgrader configuration ``c`` (in ``nbgrader_config.py``) for ``course``."""
+def configure(
+    c: Any, course: str | os.PathLike[str], *, timeout: int = 3600, exchange: str | None = None
+) -> None:
+    """Set the course's nbgrader configuration ``c`` (in ``nbgrader_config.py``) for ``course``.
+
+    ``exchange``: a JupyterHub classroom's shared exchange (tools/classroom.py); by default the
+    exchange is the folder ``exchange`` in the course, for one machine.
+    """
     from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
     from nbgrader.converters import Autograde, GenerateAssignment
     from nbgrader.preprocessors import GetGrades
@@ -169,8 +175,10 @@ def configure(c: Any, course: str | os.PathLike[str], *, timeout: int = 3600) ->
     c.CourseDirectory.course_id = "fmnist"
     c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", WORK_FOLDER]
     # The exchange is where JupyterHub students fetch and submit; on one machine it sits in the course.
-    (course / "exchange").mkdir(parents=True, exist_ok=True)
-    c.Exchange.root = str(course / "exchange")
+    if exchange is None:
+        exchange = course / "exchange"
+        exchange.mkdir(parents=True, exist_ok=True)
+    c.Exchange.root = str(exchange)
     c.Execute.timeout = timeout  # nbgrader's default, 30 s a cell, stops a training cell.
     c.GenerateAssignment.preprocessors = [
         ExerciseStubs if step is ClearSolutions else step
@@ -199,22 +207,31 @@ sys.path.insert(0, {repository!r})
 from tools.nbgrader_course import configure  # noqa: E402
 
 c = get_config()  # noqa: F821 (nbgrader defines it)
-configure(c, {course!r})
+configure(c, {course!r}, exchange={exchange!r})
 """
 
 
-def write_config(course: str | os.PathLike[str]) -> Path:
-    """Write ``course/nbgrader_config.py`` unless it is there; return its path."""
+def write_config(course: str | os.PathLike[str], exchange: str | None = None) -> Path:
+    """Write ``course/nbgrader_config.py`` unless it is there; return its path.
+
+    ``exchange``: the shared exchange of a JupyterHub classroom (None: the course's own folder).
+    """
     course = Path(course).resolve()
     path = course / "nbgrader_config.py"
     if not path.exists():
         course.mkdir(parents=True, exist_ok=True)
         repository = str(Path(__file__).resolve().parent.parent)
-        path.write_text(CONFIG.format(repository=repository, course=str(course)), encoding="utf-8")
+        path.write_text(
+            CONFIG.format(repository=repository, course=str(course), exchange=exchange), encoding="utf-8"
+        )
     return path
 
 
-if __name__ == "__main__":  # python -m tools.nbgrader_course COURSE_DIR, in the repository.
-    import sys
+if __name__ == "__main__":  # python -m tools.nbgrader_course COURSE_DIR [--exchange DIR], in the repository.
+    import argparse
 
-    print(f"nbgrader settings: {write_config(sys.argv[1])}")
+    parser = argparse.ArgumentParser(prog="python -m tools.nbgrader_course")
+    parser.add_argument("course")
+    parser.add_argument("--exchange", help="a shared exchange (JupyterHub); default: COURSE/exchange")
+    arguments = parser.parse_args()
+    print(f"nbgrader settings: {write_config(arguments.course, arguments.exchange)}")
