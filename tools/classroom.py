@@ -93,6 +93,7 @@ def setup(arguments: argparse.Namespace) -> Layout:
     layout = Layout(arguments.prefix)
     _own_folders(layout)
     _environment(layout, arguments.python)
+    _lab_settings(layout)
     _proxy(layout)
     _data(layout, arguments.data_dir)
     settings = _settings(layout, arguments)
@@ -175,11 +176,17 @@ def _environment(layout: Layout, python: str | None) -> None:
     for name, data in _instructor_only(enabled=False).items():
         (layout.venv / "etc" / "jupyter" / name).parent.mkdir(parents=True, exist_ok=True)
         (layout.venv / "etc" / "jupyter" / name).write_bytes(data)
-    settings = layout.venv / "share" / "jupyter" / "lab" / "settings"
-    settings.mkdir(parents=True, exist_ok=True)  # No "get Jupyter news?" prompt for every student.
-    news = {"@jupyterlab/apputils-extension:notification": {"fetchNews": "false"}}
-    (settings / "overrides.json").write_text(json.dumps(news, indent=2))
     stamp.write_text(digest)
+
+
+def _lab_settings(layout: Layout) -> None:
+    """No "Jupyter news?" or "a newer JupyterLab is available" prompts: students cannot update it."""
+    settings = layout.venv / "share" / "jupyter" / "lab" / "settings"
+    settings.mkdir(parents=True, exist_ok=True)
+    prompts = {
+        "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False}
+    }
+    (settings / "overrides.json").write_text(json.dumps(prompts, indent=2))
 
 
 def _source_digest() -> str:
