@@ -427,7 +427,10 @@ def _stop(hub: subprocess.Popen) -> int:
 
 
 def _clean_up(layout: Layout, users: Sequence[str]) -> None:
-    left = _left_over(layout, users)
+    """Give the servers' kernels 15 s to finish stopping, then kill what is left, and say so."""
+    deadline = time.monotonic() + 15
+    while (left := _left_over(layout, users)) and time.monotonic() < deadline:
+        time.sleep(0.5)
     for pid in left:
         os.kill(pid, signal.SIGKILL)
     if left:
