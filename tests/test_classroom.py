@@ -17,6 +17,7 @@ session skips it (FMNIST_STACK=lowest). About 4 minutes on 2 cores.
 
 from __future__ import annotations
 
+import csv
 import datetime
 import html
 import os
@@ -85,7 +86,7 @@ def classroom_command(*arguments: str) -> subprocess.CompletedProcess:
     return completed
 
 
-def as_instructor(classroom: dict, *command: str) -> str:
+def as_instructor(classroom: dict, *command: str, environment: dict[str, str] | None = None) -> str:
     """Run an nbgrader command as the instructor, in ~/course, as in a terminal of their server: from
     their own kernel, through the hub, with the environment their server has."""
     users = classroom["users"]
@@ -94,8 +95,9 @@ def as_instructor(classroom: dict, *command: str) -> str:
     if "terminal" not in classroom:
         classroom["terminal"] = users[INSTRUCTOR].kernel("course")
     code = (
-        "import subprocess\n"
-        f"_run = subprocess.run(['nbgrader', *{list(command)!r}], capture_output=True, text=True)\n"
+        "import os, subprocess\n"
+        f"_run = subprocess.run(['nbgrader', *{list(command)!r}], capture_output=True, text=True,\n"
+        f"                      env={{**os.environ, **{environment or {}!r}}})\n"
         "print(_run.returncode)\nprint(_run.stdout + _run.stderr)"
     )
     result = classroom["terminal"].execute(code, timeout=900)
@@ -229,6 +231,14 @@ def test_the_whole_nbgrader_loop_through_the_hub(classroom):
     with gradebook() as book:
         late = {name: book.find_submission("fmnist", name).total_seconds_late > 0 for name in STUDENTS}
     assert late == {RIGHT: False, WRONG: False, BLANK: True}
+    exporter = "--exporter=tools.nbgrader_course.ExerciseGradesExport"  # INSTRUCTORS.md's export.
+    tools = {"PYTHONPATH": str(PREFIX / "lib")}
+    as_instructor(classroom, "export", exporter, "--to", "grades_by_exercise.csv", environment=tools)
+    with open(home(INSTRUCTOR) / "course" / "grades_by_exercise.csv", newline="") as file:
+        rows = {row["student_id"]: row for row in csv.DictReader(file)}
+    assert {name: (row["late"], row["score"]) for name, row in rows.items()} == {
+        RIGHT: ("no", "10"), WRONG: ("no", "0"), BLANK: ("yes", "0"),
+    }  # fmt: skip
 
     # Each student fetches feedback through the hub: their own answers and scores, nobody else's.
     mine = {
@@ -416,7 +426,10 @@ def test_a_memory_limit_that_is_not_a_size_says_how_to_write_one(size):
         (["--students", "ada", "--mem-limit-for", "ben=1G"], r"'ben' is not one of the students"),
     ],
 )
-def test_setup_refuses_bad_accounts_and_sizes_before_making_anything(arguments, message, tmp_path):
+def test_setup_refuses_bad_accounts_and_sizes_before_making_anything(
+    arguments, message, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(os, "geteuid", lambda: 0)  # The checks run as root, before anything is made.
     prefix = tmp_path / "classroom"
     with pytest.raises(SystemExit, match=message):
         classroom_module.main(["setup", "--prefix", str(prefix), *arguments])
@@ -449,6 +462,39 @@ def test_setup_refuses_an_account_it_did_not_make(monkeypatch, tmp_path):
         raise KeyError(name)
 
     monkeypatch.setattr(classroom_module.pwd, "getpwnam", lookup)
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
     with pytest.raises(SystemExit, match=r"'ubuntu' is an account this classroom did not make"):
         classroom_module.main(["setup", "--prefix", str(tmp_path / "classroom"), "--instructor", "ubuntu"])
     assert not (tmp_path / "classroom").exists()
+
+
+def test_collect_copies_only_what_the_student_owns_and_never_through_a_link(tmp_path):
+    from tools.classroom_exchange import copy_owned
+
+    submission = tmp_path / "submission"
+    (submission / "sub").mkdir(parents=True)
+    (submission / "00.ipynb").write_text("mine")
+    (submission / "sub" / "notes.txt").write_text("also mine")
+    (submission / ".ipynb_checkpoints").mkdir()
+    me = os.getuid()
+    changed = copy_owned(
+        str(submission), str(tmp_path / "copy"), me, shutil.ignore_patterns(".ipynb_checkpoints")
+    )
+    assert sorted(str(path.relative_to(tmp_path / "copy")) for path in (tmp_path / "copy").rglob("*")) == [
+        "00.ipynb", "sub", "sub/notes.txt",
+    ]  # fmt: skip
+    assert changed == max(path.lstat().st_ctime for path in [submission, *submission.rglob("*")])
+    with pytest.raises(ValueError, match=f"not a folder or file of uid {me + 1}"):
+        copy_owned(str(submission), str(tmp_path / "theirs"), me + 1)
+    (tmp_path / "solutions.ipynb").write_text("the answers")
+    (submission / "01.ipynb").symlink_to(tmp_path / "solutions.ipynb")
+    with pytest.raises(OSError, match="Too many levels of symbolic links"):
+        copy_owned(str(submission), str(tmp_path / "linked"), me)
+    (submission / "01.ipynb").unlink()
+    os.mkfifo(submission / "01.ipynb")  # Would block a plain open().
+    with pytest.raises(ValueError, match=r"01\.ipynb is not a folder or file"):
+        copy_owned(str(submission), str(tmp_path / "fifo"), me)
+    swapped = tmp_path / "swapped"
+    swapped.symlink_to(tmp_path / "copy")  # The checked folder replaced by a link after the check.
+    with pytest.raises(OSError, match="Too many levels of symbolic links"):
+        copy_owned(str(swapped), str(tmp_path / "through"), me)

@@ -25,6 +25,7 @@ Course tooling: not part of the package students install. docs/classroom.md expl
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import hmac
 import io
@@ -413,6 +414,8 @@ def start(arguments: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         return _stop(hub)
     finally:
+        for stop in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # A second Ctrl+C waits for the end.
+            signal.signal(stop, signal.SIG_IGN)
         _clean_up(layout, [settings["instructor"], *settings["students"]])
 
 
@@ -432,7 +435,8 @@ def _clean_up(layout: Layout, users: Sequence[str]) -> None:
     while (left := _left_over(layout, users)) and time.monotonic() < deadline:
         time.sleep(0.5)
     for pid in left:
-        os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):  # It ended on its own meanwhile.
+            os.kill(pid, signal.SIGKILL)
     if left:
         print(f"Stopped; killed {len(left)} process(es) the hub left: {left}", flush=True)
     else:
@@ -628,6 +632,7 @@ def parse_size(size: str) -> int:
 def _check(arguments: argparse.Namespace) -> None:
     """Account names and sizes, before anything is made: an account that exists already must be one
     this classroom made (the classroom changes its home, and ``remove`` deletes it)."""
+    _require_root()  # Before reading the root-only settings.
     settings = Layout(arguments.prefix).settings
     ours = json.loads(settings.read_text()).get("created", []) if settings.is_file() else []
     names = [arguments.instructor, *arguments.students]
