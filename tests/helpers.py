@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import html
 import os
+import re
 import shutil
 import struct
 from pathlib import Path
@@ -118,3 +120,9 @@ def chromium_binary() -> str:
     if os.environ.get("CI"):
         pytest.fail(f"CI must run the browser test ({message})")
     pytest.skip(message)
+
+
+def plain_text(page: str) -> str:
+    """What a browser shows of an HTML page: no tags, entities decoded."""
+    page = re.sub(r"<(style|script)\b.*?</\1>", "", page, flags=re.DOTALL)
+    return html.unescape(re.sub(r"<[^>]+>", "", page))

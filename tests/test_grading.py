@@ -20,7 +20,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from helpers import NOTEBOOKS_DIR, SOLUTIONS_DIR
+from helpers import NOTEBOOKS_DIR, SOLUTIONS_DIR, plain_text
 from nbclient import NotebookClient
 
 from tools.student import BEGIN_HIDDEN_TESTS, END_HIDDEN_TESTS
@@ -160,14 +160,6 @@ MALLORY = {
 }
 #: Hands in late, one exercise right.
 CAROL = {"00_getting_started": {"exercise_00_1": "sneaker_count = int(np.sum(test_labels[:100] == 7))"}}
-
-
-def plain_text(html: str) -> str:
-    """What a browser shows of an HTML page: no tags, entities decoded."""
-    import html as html_module
-
-    html = re.sub(r"<(style|script)\b.*?</\1>", "", html, flags=re.DOTALL)
-    return html_module.unescape(re.sub(r"<[^>]+>", "", html))
 
 
 def hidden_test_lines(notebook: Path) -> set[str]:

@@ -54,9 +54,6 @@ class Hub:
         token = self.api("POST", f"users/{user}/tokens", json={"note": "classroom test", "expires_in": 7200})
         return User(self.url, user, token.json()["token"])
 
-    def stop(self, user: str) -> None:
-        self.api("DELETE", f"users/{user}/server")
-
 
 @dataclass
 class User:
